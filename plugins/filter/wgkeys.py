@@ -1,0 +1,48 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) wgnet.containers contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Jinja filters over the collection's one key-derivation implementation."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import (
+    KeyDeriver,
+    WgKeyError,
+    crypto_available,
+    public_key,
+)
+
+
+def _guarded(compute):
+    """Run a computation, turning bad input into AnsibleFilterError."""
+    if not crypto_available():
+        raise AnsibleFilterError("pycryptodome >= 3.19 is required on the controller for the wgnet.containers key filters")
+    try:
+        return compute()
+    except WgKeyError as exc:
+        raise AnsibleFilterError(str(exc))
+
+
+def wg_derived_pubkey(address, seed, additional):
+    return _guarded(lambda: KeyDeriver(seed, additional).public_key(address))
+
+
+def wg_derived_privkey(address, seed, additional):
+    return _guarded(lambda: KeyDeriver(seed, additional).private_key(address))
+
+
+def wg_pubkey(private_key):
+    return _guarded(lambda: public_key(private_key))
+
+
+class FilterModule(object):
+    def filters(self):
+        return {
+            "wg_derived_pubkey": wg_derived_pubkey,
+            "wg_derived_privkey": wg_derived_privkey,
+            "wg_pubkey": wg_pubkey,
+        }

@@ -1,0 +1,192 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) wgnet.containers contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Deterministic WireGuard keys: clamp(SHA3-256(seed || additional || address)).
+
+Bit-for-bit compatible with the reference script privkeys.py from the article
+"Using WireGuard as the network for a Docker container" for IPv4. IPv6 (the 16
+packed bytes) is this collection's extension. The one implementation used by
+the modules, the filters and the network driver.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+import binascii
+import hashlib
+import ipaddress
+from concurrent.futures import ThreadPoolExecutor
+
+try:
+    from Crypto.PublicKey.ECC import EccXPoint
+except ImportError:  # reported by the callers with missing_required_lib
+    EccXPoint = None
+
+KEY_LEN = 32
+MIN_STRONG_SEED_LEN = 16
+SEED_ADVICE = "make a strong one with: head -c 32 /dev/urandom | base64"
+# Batches above this size are split over threads: pycryptodome's scalar
+# multiplication runs in C without the GIL, so the threads use every core.
+PARALLEL_THRESHOLD = 2048
+
+
+class WgKeyError(ValueError):
+    """A bad input, named by the option it came from. Never holds a secret."""
+
+    def __init__(self, option, problem):
+        self.option = option
+        self.problem = problem
+        super(WgKeyError, self).__init__("%s: %s" % (option, problem))
+
+
+def crypto_available():
+    return EccXPoint is not None
+
+
+def decode_b64(value, option, allow_empty=False):
+    """Strict base64: whitespace, a foreign alphabet or bad padding is an error.
+
+    The reference silently drops such characters; silently different bytes
+    would silently give different keys, so we refuse them. The value is never
+    quoted in the message because it may be the seed.
+    """
+    if not isinstance(value, str):
+        raise WgKeyError(option, "must be a base64 string, got %s" % type(value).__name__)
+    if value == "":
+        if allow_empty:
+            return b""
+        raise WgKeyError(option, "must not be empty")
+    try:
+        return binascii.a2b_base64(value.encode("ascii"), strict_mode=True)
+    except (binascii.Error, UnicodeEncodeError, ValueError) as exc:
+        raise WgKeyError(option, "is not valid base64 (%s)" % _b64_reason(exc))
+
+
+def _b64_reason(exc):
+    if isinstance(exc, UnicodeEncodeError):
+        return "non-ASCII character"
+    # binascii's messages describe the defect, never the data.
+    return str(exc).rstrip(".")
+
+
+def decode_key(value, option):
+    """A WireGuard key: 32 bytes as base64 (44 characters)."""
+    raw = decode_b64(value, option)
+    if len(raw) != KEY_LEN:
+        raise WgKeyError(option, "must be %d bytes of base64 (a WireGuard key), got %d bytes" % (KEY_LEN, len(raw)))
+    return raw
+
+
+def parse_address(value, option="address"):
+    """Return the ip_address of a bare or prefixed address (10.0.42.5/24)."""
+    if not isinstance(value, str):
+        raise WgKeyError(option, "must be an IP address string, got %s" % type(value).__name__)
+    text = value.strip()
+    if "%" in text:
+        raise WgKeyError(option, "%r has a scope id; give the address without %%scope" % value)
+    if "/" in text:
+        host, prefix = text.split("/", 1)
+        if not prefix.isdigit():
+            raise WgKeyError(option, "%r has an invalid prefix %r (not a number)" % (value, prefix))
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            raise WgKeyError(option, "%r is not an IP address" % value)
+        if int(prefix) > address.max_prefixlen:
+            raise WgKeyError(option, "%r has an invalid prefix /%s (at most /%d for IPv%d)" % (
+                value, prefix, address.max_prefixlen, address.version))
+    else:
+        try:
+            address = ipaddress.ip_address(text)
+        except ValueError:
+            raise WgKeyError(option, "%r is not an IP address" % value)
+    if address.version == 6 and address.ipv4_mapped is not None:
+        raise WgKeyError(option, "%r is an IPv4-mapped IPv6 address; use the plain IPv4 form %s, so that "
+                                 "one container cannot have two keys" % (value, address.ipv4_mapped))
+    return address
+
+
+def clamp(digest):
+    key = bytearray(digest)
+    key[0] &= 248
+    key[31] = (key[31] & 127) | 64
+    return bytes(key)
+
+
+def public_from_private(private_raw):
+    """X25519 public key of a 32-byte private key, as raw bytes."""
+    if EccXPoint is None:
+        raise RuntimeError("pycryptodome with Curve25519 support (3.19 or later) is required")
+    # X25519 clamps the scalar and reads it little-endian; the base point is u=9.
+    point = EccXPoint(9, "curve25519") * int.from_bytes(clamp(private_raw), "little")
+    return point.x.to_bytes(KEY_LEN, "little")
+
+
+def b64(raw):
+    return base64.b64encode(raw).decode("ascii")
+
+
+def public_key(private_key_b64, option="private_key"):
+    """Base64 public key of a base64 private key."""
+    return b64(public_from_private(decode_key(private_key_b64, option)))
+
+
+class KeyDeriver:
+    """Derives keys for one (seed, additional) pair.
+
+    Decodes and checks the inputs once; ``warnings`` holds advice for the
+    caller to show (a short seed), never the seed itself.
+    """
+
+    def __init__(self, seed, additional):
+        seed_raw = decode_b64(seed, "seed")
+        additional_raw = decode_b64(additional, "additional", allow_empty=True)
+        self.warnings = []
+        if len(seed_raw) < MIN_STRONG_SEED_LEN:
+            self.warnings.append(
+                "seed: decodes to only %d bytes (fewer than %d), which is weak; %s"
+                % (len(seed_raw), MIN_STRONG_SEED_LEN, SEED_ADVICE))
+        # Hashing the shared prefix once and copying the state saves work per address.
+        self._prefix = hashlib.sha3_256(seed_raw + additional_raw)
+
+    def private_raw(self, address, option="address"):
+        digest = self._prefix.copy()
+        digest.update(parse_address(address, option).packed)
+        return clamp(digest.digest())
+
+    def private_key(self, address, option="address"):
+        return b64(self.private_raw(address, option))
+
+    def public_key(self, address, option="address"):
+        return b64(public_from_private(self.private_raw(address, option)))
+
+    def derive(self, address, include_private=False, option="address"):
+        private_raw = self.private_raw(address, option)
+        entry = {"address": address, "public_key": b64(public_from_private(private_raw))}
+        if include_private:
+            entry["private_key"] = b64(private_raw)
+        return entry
+
+    def derive_many(self, addresses, include_private=False, option="addresses"):
+        """Keys for a list of addresses, in input order.
+
+        Every address is checked before any key is computed, so a bad entry
+        fails fast and names its index.
+        """
+        if not addresses:
+            raise WgKeyError(option, "must not be empty")
+        privates = [self.private_raw(a, "%s[%d]" % (option, i)) for i, a in enumerate(addresses)]
+        if len(privates) > PARALLEL_THRESHOLD:
+            with ThreadPoolExecutor() as pool:
+                publics = list(pool.map(public_from_private, privates))
+        else:
+            publics = [public_from_private(p) for p in privates]
+        result = []
+        for address, private_raw, public_raw in zip(addresses, privates, publics):
+            entry = {"address": address, "public_key": b64(public_raw)}
+            if include_private:
+                entry["private_key"] = b64(private_raw)
+            result.append(entry)
+        return result

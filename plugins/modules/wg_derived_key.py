@@ -1,0 +1,179 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) wgnet.containers contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: wg_derived_key
+short_description: Derive WireGuard keys from a seed, an additional string and an IP address
+version_added: 0.1.0
+description:
+  - Computes the WireGuard key pair of one address, or of a batch of addresses, as
+    C(clamp(SHA3-256(seed || additional || address))).
+  - Bit-for-bit compatible with the reference script C(privkeys.py) of the article
+    "Using WireGuard as the network for a Docker container" for IPv4 addresses.
+  - IPv6 addresses use their 16 packed bytes; this is an extension of the reference,
+    which has no IPv6 support.
+  - Changing O(additional) gives every address a new key pair; this is how the whole
+    fleet is re-keyed without changing the secret O(seed).
+  - Usually run on the controller (C(delegate_to: localhost)), so that the seed never
+    has to be on a managed host.
+  - It never changes anything, so it always reports C(changed=false).
+author:
+  - wgnet.containers contributors
+requirements:
+  - pycryptodome >= 3.19 (for X25519)
+attributes:
+  check_mode:
+    support: full
+    details: Computes the same result as a normal run.
+  diff_mode:
+    support: none
+options:
+  seed:
+    description:
+      - The secret seed, as strict base64 (no whitespace, standard alphabet, correct padding).
+      - A seed that decodes to fewer than 16 bytes is accepted for compatibility but draws a
+        warning. Make a strong one with C(head -c 32 /dev/urandom | base64), and keep it in
+        Ansible Vault.
+    type: str
+    required: true
+  additional:
+    description:
+      - The non-secret additional string, as strict base64. May be empty.
+      - The reference script uses C(YmVzdG92Lmlv) (base64 of C(bestov.io)) when its
+        C(--add) option is omitted.
+    type: str
+    required: true
+  address:
+    description:
+      - One IPv4 or IPv6 address. A prefix (C(10.0.42.5/24)) is allowed and ignored.
+      - An IPv4-mapped IPv6 address (C(::ffff:10.0.42.5)) is rejected; use the plain IPv4 form.
+      - Exactly one of O(address) and O(addresses) is required.
+    type: str
+  addresses:
+    description:
+      - A list of addresses, each as for O(address), derived in one call. Thousands are fine.
+    type: list
+    elements: str
+  return_private_key:
+    description:
+      - Also return the private keys.
+      - Set C(no_log: true) on a task that asks for private keys.
+    type: bool
+    default: false
+notes:
+  - The module never logs its inputs; the seed is marked C(no_log) and no error message
+    contains it.
+seealso:
+  - name: The article this scheme comes from
+    description: Deterministic per-container keys derived from a seed, an additional string and the IP address.
+    link: https://www.bestov.io/blog/using-wireguard-as-the-network-for-a-docker-container
+"""
+
+EXAMPLES = r"""
+- name: Public key of one container address, derived on the controller
+  wgnet.containers.wg_derived_key:
+    seed: "{{ wgnet_seed }}"
+    additional: "{{ wgnet_additional }}"
+    address: 10.0.42.5
+  delegate_to: localhost
+  register: container_key
+
+- name: Public keys of a whole pool, for the hub's peer list
+  wgnet.containers.wg_derived_key:
+    seed: "{{ wgnet_seed }}"
+    additional: "{{ wgnet_additional }}"
+    addresses: "{{ query('ansible.builtin.sequence', 'start=1 end=100 format=10.0.42.%d') }}"
+  delegate_to: localhost
+  run_once: true
+  register: pool_keys
+
+- name: Private keys of the containers of this host (never logged)
+  wgnet.containers.wg_derived_key:
+    seed: "{{ wgnet_seed }}"
+    additional: "{{ wgnet_additional }}"
+    addresses: [10.0.42.5, 10.0.42.6]
+    return_private_key: true
+  delegate_to: localhost
+  no_log: true
+  register: host_keys
+"""
+
+RETURN = r"""
+public_key:
+  description: The base64 public key of O(address).
+  returned: when O(address) is given
+  type: str
+  sample: +Pm8wi17cOoQ/QvaBq/WLcslAcgX1cCkrJA5dG57nU8=
+private_key:
+  description: The base64 private key of O(address).
+  returned: when O(address) is given and O(return_private_key=true)
+  type: str
+derived_keys:
+  description: One entry per address of O(addresses), in input order.
+  returned: when O(addresses) is given
+  type: list
+  elements: dict
+  contains:
+    address:
+      description: The address as given.
+      type: str
+      sample: 10.0.42.5
+    public_key:
+      description: Its base64 public key.
+      type: str
+    private_key:
+      description: Its base64 private key, only with O(return_private_key=true).
+      type: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import (
+    KeyDeriver,
+    WgKeyError,
+    crypto_available,
+)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            seed=dict(type="str", required=True, no_log=True),
+            additional=dict(type="str", required=True),
+            address=dict(type="str"),
+            addresses=dict(type="list", elements="str"),
+            return_private_key=dict(type="bool", default=False),
+        ),
+        required_one_of=[("address", "addresses")],
+        mutually_exclusive=[("address", "addresses")],
+        supports_check_mode=True,
+    )
+    if not crypto_available():
+        module.fail_json(msg=missing_required_lib("pycryptodome >= 3.19"))
+
+    params = module.params
+    include_private = params["return_private_key"]
+    try:
+        deriver = KeyDeriver(params["seed"], params["additional"])
+        if params["addresses"] is not None:
+            result = {"derived_keys": deriver.derive_many(params["addresses"], include_private)}
+        else:
+            entry = deriver.derive(params["address"], include_private)
+            result = {k: v for k, v in entry.items() if k != "address"}
+    except WgKeyError as exc:
+        module.fail_json(msg=str(exc), option=exc.option)
+
+    for warning in deriver.warnings:
+        module.warn(warning)
+    module.exit_json(changed=False, **result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Build the base images from Debian packages alone (no image registry):
+# debootstrap a minbase rootfs, tar it, docker import it. Rootfs tarballs are
+# cached, so re-importing after dockerd's storage was wiped skips debootstrap.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib.sh source-path=SCRIPTDIR
+. "$here/lib.sh"
+
+SUITE=bookworm
+MIRROR=${WGNET_MIRROR:-http://deb.debian.org/debian} # the mirror apt uses
+CACHE=/var/cache/wgnet-images
+# image name -> packages added to minbase (comma-separated, as --include wants).
+declare -A IMAGES=(
+  [wgnet/app:$SUITE]="iproute2,iputils-ping"
+  # A Docker-in-Docker "host" managed by Ansible over the docker connection:
+  # python3 for Ansible's modules, python3-apt for its apt module.
+  [wgnet/host:$SUITE]="python3,python3-apt,docker.io,iproute2,iputils-ping,procps"
+)
+
+rootfs=
+cleanup() {
+  [[ -n $rootfs ]] || return 0
+  # debootstrap mounts proc/sys inside; never let rm walk into them.
+  awk -v d="$rootfs/" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r | xargs -r umount -l
+  rm -rf --one-file-system "$rootfs"
+  rootfs=
+}
+trap cleanup EXIT
+
+mkdir -p "$CACHE/debs"
+for name in "${!IMAGES[@]}"; do
+  docker image inspect "$name" >/dev/null 2>&1 && continue
+  include=${IMAGES[$name]}
+  # The package list is in the file name: changing it invalidates the cache.
+  key=$(printf '%s %s' "$SUITE" "$include" | sha256sum | cut -c1-12)
+  tarball=$CACHE/${name//[\/:]/_}-$key.tar
+  start=$SECONDS
+  if [[ ! -s $tarball ]]; then
+    rootfs=$(mktemp -d /var/tmp/wgnet-rootfs.XXXXXX)
+    log "$name: debootstrap $SUITE (+$include)"
+    # The shared --cache-dir lets the second image reuse the first one's debs.
+    debootstrap --variant=minbase --include="$include" --cache-dir="$CACHE/debs" \
+      "$SUITE" "$rootfs" "$MIRROR" >"$rootfs.log" 2>&1 ||
+      { tail -n 20 "$rootfs.log" >&2; die "debootstrap failed for $name"; }
+    rm -f "$rootfs.log"
+    # Apt lists and caches only make the image bigger; `apt-get update` refills them.
+    rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb
+    tar -C "$rootfs" --numeric-owner -cf "$tarball.tmp" .
+    mv "$tarball.tmp" "$tarball"
+    cleanup
+    log "$name: rootfs built in $((SECONDS - start))s"
+  fi
+  import_start=$SECONDS
+  # Without a CMD the container would exit at once; these must keep running.
+  docker import --change 'CMD ["sleep","infinity"]' "$tarball" "$name" >/dev/null
+  log "$name: imported in $((SECONDS - import_start))s ($(du -h "$tarball" | cut -f1) rootfs)"
+done

@@ -1,0 +1,25 @@
+"""The filters are thin: same keys as module_utils, errors as AnsibleFilterError."""
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.wgnet.containers.plugins.filter.wgkeys import FilterModule
+
+FILTERS = FilterModule().filters()
+SEED, ADDITIONAL = "dGVzdHNlZWQK", "dGVzdGFkZGl0aW9uYWwK"
+
+
+def test_filters_give_the_article_keys():
+    assert FILTERS["wg_derived_privkey"]("192.168.5.2", SEED, ADDITIONAL) == "IJftaHjgELSRD3PXllSPn3EpiVmrEjQupVynwcfu8FE="
+    assert FILTERS["wg_derived_pubkey"]("192.168.5.2", SEED, ADDITIONAL) == "+Pm8wi17cOoQ/QvaBq/WLcslAcgX1cCkrJA5dG57nU8="
+    assert FILTERS["wg_pubkey"]("IJftaHjgELSRD3PXllSPn3EpiVmrEjQupVynwcfu8FE=") == "+Pm8wi17cOoQ/QvaBq/WLcslAcgX1cCkrJA5dG57nU8="
+
+
+@pytest.mark.parametrize("call, fragment", [
+    (lambda: FILTERS["wg_derived_pubkey"]("10.0.0.1", "bad seed", ADDITIONAL), "seed: is not valid base64"),
+    (lambda: FILTERS["wg_derived_privkey"]("::ffff:1.2.3.4", SEED, ADDITIONAL), "address: '::ffff:1.2.3.4' is an IPv4-mapped"),
+    (lambda: FILTERS["wg_pubkey"]("QUJD"), "private_key: must be 32 bytes"),
+])
+def test_filter_errors(call, fragment):
+    with pytest.raises(AnsibleFilterError, match=fragment):
+        call()
