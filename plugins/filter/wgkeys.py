@@ -15,6 +15,7 @@ from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import (
     crypto_available,
     public_key,
 )
+from ansible_collections.wgnet.containers.plugins.module_utils.wgpool import pool_hosts
 
 
 def _guarded(compute):
@@ -39,10 +40,17 @@ def wg_pubkey(private_key):
     return _guarded(lambda: public_key(private_key))
 
 
+def wg_pool_hosts(cidr, exclude=()):
+    if isinstance(exclude, str):
+        exclude = [exclude]
+    return _guarded(lambda: pool_hosts(cidr, exclude))
+
+
 class FilterModule(object):
     def filters(self):
         return {
             "wg_derived_pubkey": wg_derived_pubkey,
             "wg_derived_privkey": wg_derived_privkey,
             "wg_pubkey": wg_pubkey,
+            "wg_pool_hosts": wg_pool_hosts,
         }

@@ -21,8 +21,8 @@ description:
     which has no IPv6 support.
   - Changing O(additional) gives every address a new key pair; this is how the whole
     fleet is re-keyed without changing the secret O(seed).
-  - Usually run on the controller (C(delegate_to: localhost)), so that the seed never
-    has to be on a managed host.
+  - "Usually run on the controller (C(delegate_to: localhost)), so that the seed never
+    has to be on a managed host."
   - It never changes anything, so it always reports C(changed=false).
 author:
   - wgnet.containers contributors
@@ -64,7 +64,7 @@ options:
   return_private_key:
     description:
       - Also return the private keys.
-      - Set C(no_log: true) on a task that asks for private keys.
+      - "Set C(no_log: true) on a task that asks for private keys."
     type: bool
     default: false
 notes:

@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""Benchmark: derive the keys of a /16 pool (65,534 addresses).
+
+Three ways, printed as one table:
+  1. module_utils in process (KeyDeriver.derive_many);
+  2. the wg_derived_key module, one call through ansible-playbook (what users run);
+  3. the article's way: one privkeys.py-style process plus one `wg pubkey`
+     per address, timed on a sample and extrapolated to the pool.
+
+Run from the repo root with the venv: .venv/bin/python bench/derive_pool.py
+"""
+
+import argparse
+import base64
+import ipaddress
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(REPO, "tests"))
+import conftest  # noqa: E402,F401  (makes ansible_collections.wgnet.containers importable)
+
+from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import KeyDeriver  # noqa: E402
+
+# One process per address, as in the article's shell loop: hash, clamp, print.
+ARTICLE_STYLE_SCRIPT = r"""
+import base64, hashlib, ipaddress, sys
+seed, additional, address = sys.argv[1:4]
+key = bytearray(hashlib.sha3_256(base64.b64decode(seed) + base64.b64decode(additional)
+                                 + ipaddress.ip_address(address).packed).digest())
+key[0] &= 248
+key[31] = (key[31] & 127) | 64
+print(base64.b64encode(bytes(key)).decode())
+"""
+
+
+def pool_addresses(cidr):
+    return [str(a) for a in ipaddress.ip_network(cidr).hosts()]
+
+
+def time_in_process(seed, additional, addresses):
+    start = time.perf_counter()
+    keys = KeyDeriver(seed, additional).derive_many(addresses)
+    elapsed = time.perf_counter() - start
+    assert len(keys) == len(addresses)
+    return elapsed
+
+
+def time_module(seed, additional, cidr, workdir):
+    playbook = os.path.join(workdir, "derive.yml")
+    with open(playbook, "w") as handle:
+        handle.write(
+            "- hosts: localhost\n  gather_facts: false\n  tasks:\n"
+            "    - wgnet.containers.wg_derived_key:\n"
+            "        seed: '%s'\n        additional: '%s'\n"
+            "        addresses: \"{{ lookup('file', '%s').splitlines() }}\"\n"
+            "      register: pool\n"
+            "    - assert: {that: [pool.derived_keys | length == %d]}\n"
+            % (seed, additional, os.path.join(workdir, "addresses.txt"), len(pool_addresses(cidr))))
+    with open(os.path.join(workdir, "addresses.txt"), "w") as handle:
+        handle.write("\n".join(pool_addresses(cidr)))
+    env = dict(os.environ, ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCALHOST_WARNING="0")
+    start = time.perf_counter()
+    subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,",
+                    "-c", "local", playbook], env=env, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def time_article_way(seed, additional, addresses, sample):
+    script = os.path.join(tempfile.mkdtemp(), "privkeys_style.py")
+    with open(script, "w") as handle:
+        handle.write(ARTICLE_STYLE_SCRIPT)
+    picked = addresses[:sample]
+    start = time.perf_counter()
+    for address in picked:
+        private = subprocess.run([sys.executable, script, seed, additional, address],
+                                 check=True, capture_output=True).stdout
+        public = subprocess.run(["wg", "pubkey"], input=private, check=True, capture_output=True).stdout
+        assert len(public.strip()) == 44
+    per_address = (time.perf_counter() - start) / len(picked)
+    return per_address * len(addresses), per_address
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pool", default="10.0.0.0/16")
+    parser.add_argument("--sample", type=int, default=200, help="addresses timed for the article's way")
+    args = parser.parse_args()
+    seed = base64.b64encode(os.urandom(32)).decode()
+    additional = base64.b64encode(b"bench").decode()
+    addresses = pool_addresses(args.pool)
+
+    print("machine: %s, %d cores, Python %s" % (platform.platform(), os.cpu_count(), platform.python_version()))
+    print("pool: %s (%d addresses)" % (args.pool, len(addresses)))
+    in_process = time_in_process(seed, additional, addresses)
+    print("%-52s %8.2f s" % ("module_utils derive_many, in process", in_process))
+    with tempfile.TemporaryDirectory() as workdir:
+        module = time_module(seed, additional, args.pool, workdir)
+    print("%-52s %8.2f s" % ("wg_derived_key, one task via ansible-playbook", module))
+    total, per_address = time_article_way(seed, additional, addresses, args.sample)
+    print("%-52s %8.2f s  (%.1f ms/address, %d sampled)" % (
+        "article's way: privkeys.py-style + wg pubkey, extrapolated", total, per_address * 1000, args.sample))
+
+
+if __name__ == "__main__":
+    main()
