@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Benchmark: derive the keys of a /16 pool (65,534 addresses).
 
 Three ways, printed as one table:
@@ -22,7 +21,9 @@ import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "tests"))
-import conftest  # noqa: E402,F401  (makes ansible_collections.wgnet.containers importable)
+from collection_link import link_collection  # noqa: E402
+
+link_collection()
 
 from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import KeyDeriver  # noqa: E402
 

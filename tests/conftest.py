@@ -1,26 +1,5 @@
-"""Make the checkout importable as ansible_collections.wgnet.containers.
+"""pytest setup shared by every test: the collection is importable by its name."""
 
-The repo root is the collection root, so a symlink tree under .cache gives
-Python and ansible-core the path layout they expect without a copy.
-"""
+from collection_link import link_collection
 
-import os
-import sys
-
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-COLLECTIONS = os.path.join(REPO, ".cache", "collections")
-
-
-def _link_collection():
-    parent = os.path.join(COLLECTIONS, "ansible_collections", "wgnet")
-    os.makedirs(parent, exist_ok=True)
-    link = os.path.join(parent, "containers")
-    if os.path.realpath(link) != REPO:
-        if os.path.lexists(link):
-            os.unlink(link)
-        os.symlink(REPO, link)
-
-
-_link_collection()
-sys.path.insert(0, COLLECTIONS)
-os.environ["ANSIBLE_COLLECTIONS_PATH"] = COLLECTIONS
+link_collection()

@@ -25,14 +25,15 @@ description:
     has to be on a managed host."
   - It never changes anything, so it always reports C(changed=false).
 author:
-  - wgnet.containers contributors
+  - wgnet.containers maintainers (@wgnet)
 requirements:
   - pycryptodome >= 3.19 (for X25519)
 attributes:
   check_mode:
+    description: Can run in check mode and return the same result as a normal run.
     support: full
-    details: Computes the same result as a normal run.
   diff_mode:
+    description: Nothing ever changes, so there is no diff.
     support: none
 options:
   seed:

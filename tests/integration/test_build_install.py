@@ -12,7 +12,7 @@ BIN = os.path.dirname(sys.executable)
 
 def run(args, env=None, cwd=None):
     result = subprocess.run([os.path.join(BIN, args[0]), *args[1:]], env=env, cwd=cwd,
-                            capture_output=True, text=True, timeout=300)
+                            check=False, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, "%s failed:\n%s\n%s" % (args, result.stdout[-4000:], result.stderr[-4000:])
     return result.stdout
 

@@ -49,7 +49,7 @@ def test_independent_implementation_agrees_with_ground_truth():
 @pytest.mark.parametrize("address", ["10.0.42.1", "10.0.42.254", "0.0.0.0", "255.255.255.255",
                                      "fd00:42::5", "2001:db8::1", "::1"])
 def test_cross_check_random_seeds(address):
-    for _ in range(8):
+    for _round in range(8):
         seed = base64.b64encode(os.urandom(32)).decode()
         additional = base64.b64encode(os.urandom(7)).decode()
         deriver = KeyDeriver(seed, additional)
