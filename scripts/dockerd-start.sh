@@ -16,24 +16,35 @@ DOCKERD_ARGS=(--storage-driver=overlay2 --pidfile="$PIDFILE")
 
 docker info >/dev/null 2>&1 && exit 0
 
-# dockerd refuses to start while its pid file names a live process; a file
-# left by a dead dockerd (or a reused pid) is stale and can go.
+# alive PID NAME: PID runs NAME and is no zombie (PID 1 here reaps late).
+alive() { [[ -n $1 && $(cat "/proc/$1/comm" 2>/dev/null) == "$2" ]] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
+wait_up() {
+  local i
+  for ((i = 0; i < TIMEOUT; i++)); do
+    docker info >/dev/null 2>&1 && { log "dockerd up after ${i}s"; return 0; }
+    alive "$1" dockerd || return 1 # died: no point in waiting
+    sleep 1
+  done
+  return 1
+}
+
 pid=$(cat "$PIDFILE" 2>/dev/null || true)
-if [[ -n $pid && $(cat "/proc/$pid/comm" 2>/dev/null) == dockerd ]]; then
+if alive "$pid" dockerd; then
   log "dockerd $pid is running but not answering yet; waiting"
-else
-  rm -f "$PIDFILE"
-  log "starting dockerd (log: $LOG)"
-  echo "--- $(date -Is) ${0##*/}" >>"$LOG"
-  # New session, no stdin, output to a file: it outlives the calling shell.
-  setsid nohup dockerd "${DOCKERD_ARGS[@]}" </dev/null >>"$LOG" 2>&1 &
-  pid=$!
+  wait_up "$pid" && exit 0
+  alive "$pid" dockerd && { tail -n 30 "$LOG" >&2; die "dockerd $pid does not answer"; }
 fi
 
-for ((i = 0; i < TIMEOUT; i++)); do
-  docker info >/dev/null 2>&1 && { log "dockerd up after ${i}s"; exit 0; }
-  kill -0 "$pid" 2>/dev/null || break # died: no point in waiting
-  sleep 1
-done
+# dockerd refuses to start while its pid file names a live process, and it
+# waits for the containerd named in containerd.pid even if that is a zombie.
+# After a crash or a restart of this machine both files are stale.
+rm -f "$PIDFILE"
+cpidfile=/var/run/docker/containerd/containerd.pid
+alive "$(cat "$cpidfile" 2>/dev/null || true)" containerd || rm -f "$cpidfile"
+log "starting dockerd (log: $LOG)"
+echo "--- $(date -Is) ${0##*/}" >>"$LOG"
+# New session, no stdin, output to a file: it outlives the calling shell.
+setsid nohup dockerd "${DOCKERD_ARGS[@]}" </dev/null >>"$LOG" 2>&1 &
+wait_up $! && exit 0
 tail -n 30 "$LOG" >&2
 die "dockerd did not answer on /var/run/docker.sock (see $LOG)"

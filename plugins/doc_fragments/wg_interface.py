@@ -1,0 +1,122 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) wgnet.containers contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+    """The options of one container interface."""
+
+    DOCUMENTATION = r"""
+options:
+  container:
+    description:
+      - Name or id of a running Docker container, looked up with the Docker SDK.
+      - Exactly one of O(container) and O(netns) is required.
+    type: str
+  netns:
+    description:
+      - Path of a network namespace instead of a container, such as C(/var/run/netns/NAME) or
+        C(/proc/PID/ns/net).
+    type: path
+  name:
+    description: Interface name inside the namespace, at most 15 characters.
+    type: str
+    default: wg0
+  address:
+    description:
+      - Addresses of the interface in CIDR form, IPv4 and/or IPv6. A bare address gets C(/32) or C(/128).
+    type: list
+    elements: str
+    default: []
+  private_key:
+    description:
+      - The interface's base64 private key, 32 bytes. Never logged or returned.
+      - Required with O(state=present), unless O(private_key_path) is given.
+    type: str
+  private_key_path:
+    description:
+      - A file on the host holding the base64 private key. It must not be accessible to group or
+        others (mode 0600).
+    type: path
+  listen_port:
+    description: UDP port on the host. V(0) lets the system pick one, and never counts as a change.
+    type: int
+    default: 0
+  fwmark:
+    description: Firewall mark of the tunnel's outgoing packets; V(0) for none.
+    type: int
+    default: 0
+  mtu:
+    description: MTU of the interface.
+    type: int
+    default: 1420
+  peers:
+    description:
+      - The peers, usually just the hub. Peers not listed are removed.
+      - Peers are reconciled one by one; an unchanged peer keeps its session.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      public_key:
+        description: The peer's base64 public key.
+        type: str
+        required: true
+      endpoint:
+        description:
+          - V(host:port) or V([IPv6]:port). A hostname is resolved on the host.
+          - Without it, the endpoint is learned from the peer and never counts as a change.
+        type: str
+      allowed_ips:
+        description: Destinations routed to this peer inside the tunnel, and sources accepted from it.
+        type: list
+        elements: str
+        default: []
+      persistent_keepalive:
+        description: Seconds between keepalive packets; V(0) for off.
+        type: int
+        default: 0
+      preshared_key:
+        description: An optional base64 preshared key. Never logged or returned.
+        type: str
+  default_route:
+    description:
+      - Route V(0.0.0.0/0) through the tunnel, and V(::/0) when the interface has an IPv6 address,
+        so that the tunnel is the container's only way out. An existing default route is replaced.
+    type: bool
+    default: true
+  routes:
+    description: More destinations, in CIDR form, to route through the interface.
+    type: list
+    elements: str
+    default: []
+  dns:
+    description:
+      - Resolvers to write to the container's C(/etc/resolv.conf). Leaves the file alone when empty.
+      - With O(netns), only for a named namespace under C(/var/run/netns), whose file is
+        C(/etc/netns/NAME/resolv.conf).
+    type: list
+    elements: str
+    default: []
+  backend:
+    description:
+      - V(kernel) uses the WireGuard kernel module; V(userspace) runs C(wireguard-go).
+      - V(auto) picks V(kernel) when the host can create a WireGuard link, else V(userspace); it keeps an
+        existing interface's backend.
+    type: str
+    choices: [auto, kernel, userspace]
+    default: auto
+  userspace_binary:
+    description: The C(wireguard-go) program, a path or a name looked up in E(PATH).
+    type: str
+    default: wireguard-go
+  state:
+    description: V(present) makes the interface match; V(absent) removes it and its process.
+    type: str
+    choices: [present, absent]
+    default: present
+"""

@@ -1,0 +1,385 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) wgnet.containers contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""WireGuard device backends: kernel (rtnetlink + generic netlink) and userspace (wireguard-go).
+
+Both create the device so that its UDP socket lives in the host's namespace
+while the interface itself lives in the target namespace, and both expose a
+device with the same get() / apply(fields, operations) over wgconfig's
+normal form. Everything above this layer is backend-agnostic.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import errno
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+
+from ansible_collections.wgnet.containers.plugins.module_utils import uapi
+from ansible_collections.wgnet.containers.plugins.module_utils.wgconfig import ZERO_KEY, format_endpoint, plan_device
+from ansible_collections.wgnet.containers.plugins.module_utils.netns import (
+    HAS_PYROUTE2,
+    NetlinkError,
+    netns_identity,
+)
+
+if HAS_PYROUTE2:
+    from pyroute2 import IPRoute
+
+RUN_DIR = "/run/wgnet"
+REGISTRY_DIR = os.path.join(RUN_DIR, "userspace")
+LOG_DIR = os.path.join(RUN_DIR, "log")
+SOCKET_WAIT = 5.0
+STOP_WAIT = 3.0
+
+
+class DeviceError(Exception):
+    """A failure to name to the user; ``option`` is the option at fault, if any."""
+
+    def __init__(self, message, option=None):
+        super(DeviceError, self).__init__(message)
+        self.option = option
+
+
+def host_side_name(target_id, ifname):
+    """A stable, unique 15-character host-side name for (target, interface)."""
+    return "wgn" + hashlib.sha256(("%s/%s" % (target_id, ifname)).encode()).hexdigest()[:12]
+
+
+def port_error(fields, code):
+    if code == errno.EADDRINUSE and fields.get("listen_port"):
+        return DeviceError("listen_port %d is already in use on the host" % fields["listen_port"], "listen_port")
+    return None
+
+
+# Userspace ------------------------------------------------------------------
+
+class UserspaceDevice:
+    backend = "userspace"
+
+    def __init__(self, host_name, pid):
+        self.host_name = host_name
+        self.pid = pid
+        self._uapi = uapi.UapiDevice(host_name)
+
+    def get(self):
+        return self._uapi.get()
+
+    def apply(self, fields, operations):
+        try:
+            self._uapi.apply(fields, operations)
+        except uapi.UapiError as exc:
+            raise port_error(fields, exc.code) or DeviceError("wireguard-go %s: %s" % (self.host_name, exc))
+
+
+def _pid_is(pid, host_name):
+    """Is ``pid`` a live (not zombie) wireguard-go serving ``host_name``?"""
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as handle:
+            argv = handle.read().split(b"\0")
+        with open("/proc/%d/stat" % pid) as handle:
+            state = handle.read().rpartition(")")[2].split()[0]
+    except (IOError, OSError):
+        return False
+    return state != "Z" and host_name.encode() in argv
+
+
+def _record_path(host_name):
+    return os.path.join(REGISTRY_DIR, host_name + ".json")
+
+
+def load_records():
+    try:
+        names = sorted(os.listdir(REGISTRY_DIR))
+    except OSError:
+        return []
+    records = []
+    for name in names:
+        try:
+            with open(os.path.join(REGISTRY_DIR, name)) as handle:
+                records.append(json.load(handle))
+        except (IOError, OSError, ValueError):
+            continue
+    return records
+
+
+def _write_record(record):
+    os.makedirs(REGISTRY_DIR, mode=0o755, exist_ok=True)
+    path = _record_path(record["host_name"])
+    with open(path + ".tmp", "w") as handle:
+        json.dump(record, handle)
+    os.rename(path + ".tmp", path)
+
+
+def _namespace_matches(record):
+    try:
+        return list(netns_identity(record["netns"])) == list(record["netns_identity"])
+    except OSError:
+        return False
+
+
+def stop_process(host_name, pid):
+    """Stop a wireguard-go and forget it; its interface goes with it."""
+    if pid and _pid_is(pid, host_name):
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.time() + STOP_WAIT
+        while _pid_is(pid, host_name) and time.time() < deadline:
+            _reap_child(pid)
+            time.sleep(0.02)
+        if _pid_is(pid, host_name):
+            os.kill(pid, signal.SIGKILL)
+        _reap_child(pid)
+    for path in (_record_path(host_name), uapi.socket_path(host_name)):
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+
+
+def _reap_child(pid):
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
+def reap_userspace(check_mode=False):
+    """Forget dead wireguard-go processes; stop live ones whose namespace is gone.
+
+    Returns the host-side names of the live processes stopped (or that would
+    be, in check mode): those are changes. Forgetting a dead one is not.
+    """
+    stopped = []
+    for record in load_records():
+        alive = _pid_is(record["pid"], record["host_name"])
+        if alive and _namespace_matches(record):
+            continue
+        if alive:
+            stopped.append(record["host_name"])
+        if not check_mode:
+            stop_process(record["host_name"], record["pid"] if alive else None)
+    return stopped
+
+
+class UserspaceBackend:
+    name = "userspace"
+
+    def __init__(self, binary):
+        self.binary = binary
+
+    def check_available(self):
+        path = shutil.which(self.binary)
+        if path is None:
+            raise DeviceError("userspace_binary: wireguard-go not found at %r; install the wireguard-go package "
+                              "or set userspace_binary" % self.binary, "userspace_binary")
+        return path
+
+    def find(self, ns, target_id, ifname):
+        """The live device of (target, ifname), or None."""
+        host_name = host_side_name(target_id, ifname)
+        try:
+            with open(_record_path(host_name)) as handle:
+                record = json.load(handle)
+        except (IOError, OSError, ValueError):
+            return None
+        if record.get("netns_identity") != list(ns.identity) or not _pid_is(record["pid"], host_name):
+            return None
+        return UserspaceDevice(host_name, record["pid"])
+
+    def create(self, ns, target_id, ifname, config, host_ipr):
+        """Start wireguard-go, configure it, move its TUN into ``ns`` as ``ifname``.
+
+        On any failure the process is stopped and nothing is left behind.
+        """
+        binary = self.check_available()
+        host_name = host_side_name(target_id, ifname)
+        stop_process(host_name, None)  # a stale socket would shadow the new one
+        os.makedirs(LOG_DIR, mode=0o700, exist_ok=True)
+        log_path = os.path.join(LOG_DIR, host_name + ".log")
+        log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            # A session of its own: the process outlives this module run and
+            # its connection; it is found again through the registry.
+            process = subprocess.Popen([binary, "-f", host_name], stdin=subprocess.DEVNULL, stdout=log_fd,
+                                       stderr=subprocess.STDOUT, close_fds=True, start_new_session=True,
+                                       env=dict(os.environ, LOG_LEVEL="error"))
+        finally:
+            os.close(log_fd)
+        device = UserspaceDevice(host_name, process.pid)
+        try:
+            self._wait_for_socket(process, host_name, log_path)
+            device.apply(*plan_device({"peers": {}}, config))
+            index = host_ipr.link_lookup(ifname=host_name)[0]
+            # One message moves the TUN into the namespace and renames it there.
+            host_ipr.link("set", index=index, net_ns_fd=ns.fd, ifname=ifname)
+            _write_record({"host_name": host_name, "pid": process.pid, "ifname": ifname, "target_id": target_id,
+                           "netns": ns.path, "netns_identity": list(ns.identity)})
+        except Exception:
+            stop_process(host_name, process.pid)
+            raise
+        return device
+
+    @staticmethod
+    def _wait_for_socket(process, host_name, log_path):
+        deadline = time.time() + SOCKET_WAIT
+        path = uapi.socket_path(host_name)
+        while not os.path.exists(path):
+            if process.poll() is not None or time.time() > deadline:
+                with open(log_path) as handle:
+                    tail = handle.read()[-500:].strip()
+                raise DeviceError("wireguard-go %s did not start: %s" % (host_name, tail or "no output"))
+            time.sleep(0.005)
+
+    @staticmethod
+    def delete(ns, device, ifname):
+        # The TUN is not persistent: it goes away with the process's file descriptor.
+        stop_process(device.host_name, device.pid)
+        link = ns.link(ifname)
+        if link:
+            ns.delete_link(link["index"])
+
+
+# Kernel ---------------------------------------------------------------------
+
+class KernelDevice:
+    backend = "kernel"
+    host_name = None
+    pid = None
+
+    def __init__(self, ns, ifname):
+        self.ifname = ifname
+        self._wg = ns.wireguard()
+
+    def get(self):
+        (msg,) = self._wg.info(self.ifname)
+        return parse_genl_device(msg)
+
+    def apply(self, fields, operations):
+        try:
+            if fields:
+                self._wg.set(self.ifname, listen_port=fields.get("listen_port"), fwmark=fields.get("fwmark"),
+                             private_key=fields.get("private_key"))
+            for action, key, data in operations:
+                self._wg.set(self.ifname, peer=genl_peer(action, key, data))
+        except NetlinkError as exc:
+            raise port_error(fields, exc.code) or DeviceError("kernel WireGuard %s: %s" % (self.ifname, exc))
+
+
+def genl_peer(action, key, data):
+    """A wgconfig peer operation as pyroute2's WireGuard.set() peer dict."""
+    peer = {"public_key": key}
+    if action == "remove":
+        peer["remove"] = True
+        return peer
+    if data.get("endpoint"):
+        host, _, port = data["endpoint"].rpartition(":")
+        peer["endpoint_addr"] = host.strip("[]")
+        peer["endpoint_port"] = int(port)
+    if "persistent_keepalive" in data:
+        peer["persistent_keepalive"] = data["persistent_keepalive"]
+    if data.get("preshared_key"):
+        peer["preshared_key"] = data["preshared_key"]
+    if "allowed_ips" in data:
+        peer["replace_allowed_ips"] = True
+        peer["allowed_ips"] = data["allowed_ips"]
+    return peer
+
+
+def _key_attr(value):
+    """pyroute2 decodes a key to base64 bytes; all zeros means unset."""
+    if value is None:
+        return None
+    text = value.decode("ascii")
+    return None if text == ZERO_KEY else text
+
+
+def parse_genl_device(msg):
+    """A WG_CMD_GET_DEVICE reply as (config, stats) in wgconfig's normal form."""
+    config = {
+        "private_key": _key_attr(msg.get_attr("WGDEVICE_A_PRIVATE_KEY")),
+        "listen_port": msg.get_attr("WGDEVICE_A_LISTEN_PORT") or 0,
+        "fwmark": msg.get_attr("WGDEVICE_A_FWMARK") or 0,
+        "peers": {},
+    }
+    stats = {}
+    for peer in msg.get_attr("WGDEVICE_A_PEERS") or []:
+        key = _key_attr(peer.get_attr("WGPEER_A_PUBLIC_KEY"))
+        endpoint = peer.get_attr("WGPEER_A_ENDPOINT")
+        allowed = [a["addr"] for a in (peer.get_attr("WGPEER_A_ALLOWEDIPS") or []) if "addr" in a]
+        config["peers"][key] = {
+            "endpoint": _format_genl_endpoint(endpoint),
+            "allowed_ips": sorted(allowed),
+            "persistent_keepalive": peer.get_attr("WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL") or 0,
+            "preshared_key": _key_attr(peer.get_attr("WGPEER_A_PRESHARED_KEY")),
+        }
+        handshake = peer.get_attr("WGPEER_A_LAST_HANDSHAKE_TIME")
+        stats[key] = {
+            "latest_handshake": handshake["tv_sec"] if handshake else 0,
+            "transfer_rx": peer.get_attr("WGPEER_A_RX_BYTES") or 0,
+            "transfer_tx": peer.get_attr("WGPEER_A_TX_BYTES") or 0,
+        }
+    return config, stats
+
+
+def _format_genl_endpoint(endpoint):
+    if not endpoint or not endpoint.get("port"):
+        return None
+    return format_endpoint(endpoint["addr"], endpoint["port"])
+
+
+def kernel_supports_wireguard():
+    """Does `ip link add type wireguard` work here? Probed with a throwaway link."""
+    name = "wgnprobe%d" % (os.getpid() % 10000000)
+    with IPRoute() as ipr:
+        try:
+            ipr.link("add", ifname=name, kind="wireguard")
+        except NetlinkError:
+            return False
+        ipr.link("del", ifname=name)
+    return True
+
+
+class KernelBackend:
+    name = "kernel"
+
+    @staticmethod
+    def check_available():
+        if not kernel_supports_wireguard():
+            raise DeviceError("backend: kernel was requested but this host's kernel has no WireGuard support "
+                              "(modprobe wireguard, or use backend: userspace)", "backend")
+
+    @staticmethod
+    def find(ns, ifname):
+        return KernelDevice(ns, ifname)
+
+    @staticmethod
+    def create(ns, ifname, config, host_ipr):
+        """Create the link from the host straight into ``ns`` and configure it.
+
+        The link is born in the target namespace (IFLA_NET_NS_FD in the
+        RTM_NEWLINK), so it never exists in the host's, while its UDP socket
+        belongs to the host's namespace, where the request came from.
+        """
+        host_ipr.link("add", ifname=ifname, kind="wireguard", net_ns_fd=ns.fd)
+        try:
+            device = KernelDevice(ns, ifname)
+            device.apply(*plan_device({"peers": {}}, config))
+        except Exception:
+            link = ns.link(ifname)
+            if link:
+                ns.delete_link(link["index"])
+            raise
+        return device
+
+    @staticmethod
+    def delete(ns, device, ifname):
+        link = ns.link(ifname)
+        if link:
+            ns.delete_link(link["index"])

@@ -1,0 +1,452 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) wgnet.containers contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Reconcile one WireGuard interface in a container's namespace with its description.
+
+Read the actual state, compare it with the desired state, change only the
+difference, and report before and after without secrets. The modules
+wg_container_iface and wg_container_ifaces are thin layers over this.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import fcntl
+import ipaddress
+import os
+import stat
+
+from ansible.module_utils.basic import missing_required_lib
+
+from ansible_collections.wgnet.containers.plugins.module_utils import uapi, wgdevice
+from ansible_collections.wgnet.containers.plugins.module_utils.netns import (
+    HAS_PYROUTE2,
+    MAX_IFNAME,
+    Namespace,
+    NamespaceError,
+    NetlinkError,
+)
+from ansible_collections.wgnet.containers.plugins.module_utils.targets import (
+    DockerTargets,
+    TargetError,
+    netns_target,
+)
+from ansible_collections.wgnet.containers.plugins.module_utils.wgconfig import (
+    canonical_cidr,
+    canonical_interface_address,
+    describe_plan,
+    normalize_peers,
+    plan_device,
+    public_view,
+)
+from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import (
+    WgKeyError,
+    b64,
+    crypto_available,
+    decode_key,
+)
+
+if HAS_PYROUTE2:
+    from pyroute2 import IPRoute
+
+LOCK_PATH = os.path.join(wgdevice.RUN_DIR, "lock")
+MIN_MTU, MAX_MTU = 1280, 65535
+DNS_HEADER = "# Managed by wgnet.containers: the resolvers reached through the WireGuard tunnel.\n"
+
+PEER_OPTIONS = dict(
+    public_key=dict(type="str", required=True, no_log=False),
+    endpoint=dict(type="str"),
+    allowed_ips=dict(type="list", elements="str", default=[]),
+    persistent_keepalive=dict(type="int", default=0),
+    preshared_key=dict(type="str", no_log=True),
+)
+
+
+def interface_options():
+    """The options of one interface, shared by both modules."""
+    return dict(
+        container=dict(type="str"),
+        netns=dict(type="path"),
+        name=dict(type="str", default="wg0"),
+        address=dict(type="list", elements="str", default=[]),
+        private_key=dict(type="str", no_log=True),
+        private_key_path=dict(type="path", no_log=False),
+        listen_port=dict(type="int", default=0),
+        fwmark=dict(type="int", default=0),
+        mtu=dict(type="int", default=1420),
+        peers=dict(type="list", elements="dict", options=PEER_OPTIONS, default=[]),
+        default_route=dict(type="bool", default=True),
+        routes=dict(type="list", elements="str", default=[]),
+        dns=dict(type="list", elements="str", default=[]),
+        backend=dict(type="str", choices=["auto", "kernel", "userspace"], default="auto"),
+        userspace_binary=dict(type="str", default="wireguard-go"),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+    )
+
+
+INTERFACE_RULES = dict(
+    mutually_exclusive=[("container", "netns"), ("private_key", "private_key_path")],
+    required_one_of=[("container", "netns")],
+    required_if=[("state", "present", ("private_key", "private_key_path"), True)],
+)
+
+
+class IfaceError(Exception):
+    """A failure that names its option; the module turns it into fail_json."""
+
+    def __init__(self, message, option=None):
+        super(IfaceError, self).__init__(message)
+        self.option = option
+
+
+# Desired state ------------------------------------------------------------------
+
+def read_private_key(path):
+    try:
+        info = os.stat(path)
+        with open(path) as handle:
+            text = handle.read().strip()
+    except (IOError, OSError) as exc:
+        raise IfaceError("private_key_path: cannot read %s (%s)" % (path, exc.strerror), "private_key_path")
+    if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise IfaceError("private_key_path: %s is accessible to group or others (mode %04o); chmod 600 it"
+                         % (path, stat.S_IMODE(info.st_mode)), "private_key_path")
+    return text
+
+
+def desired_state(spec):
+    """Check every option and return the interface as it should be. No side effects."""
+    name = spec["name"]
+    if not name or len(name) > MAX_IFNAME or "/" in name or name.strip() != name:
+        raise WgKeyError("name", "%r is not a valid interface name (1 to %d characters, no '/' or spaces)"
+                         % (name, MAX_IFNAME))
+    if not MIN_MTU <= spec["mtu"] <= MAX_MTU:
+        raise WgKeyError("mtu", "%d is out of range (%d to %d)" % (spec["mtu"], MIN_MTU, MAX_MTU))
+    if not 0 <= spec["listen_port"] <= 65535:
+        raise WgKeyError("listen_port", "%d is out of range (0 to 65535)" % spec["listen_port"])
+    if not 0 <= spec["fwmark"] <= 0xFFFFFFFF:
+        raise WgKeyError("fwmark", "%d is out of range (0 to 4294967295)" % spec["fwmark"])
+    if spec["private_key_path"]:
+        private = b64(decode_key(read_private_key(spec["private_key_path"]), "private_key_path"))
+    elif spec["private_key"] is not None:
+        private = b64(decode_key(spec["private_key"], "private_key"))
+    else:
+        private = None
+    addresses = sorted({canonical_interface_address(a, "address[%d]" % i) for i, a in enumerate(spec["address"])})
+    routes = {canonical_cidr(r, "routes[%d]" % i, strict=True) for i, r in enumerate(spec["routes"])}
+    if spec["default_route"]:
+        versions = {ipaddress.ip_interface(a).version for a in addresses} or {4}
+        routes.update({4: "0.0.0.0/0", 6: "::/0"}[v] for v in versions)
+    for index, server in enumerate(spec["dns"]):
+        try:
+            ipaddress.ip_address(server)
+        except ValueError:
+            raise WgKeyError("dns[%d]" % index, "%r is not an IP address" % server)
+    return {
+        "device": {"private_key": private, "listen_port": spec["listen_port"], "fwmark": spec["fwmark"],
+                   "peers": normalize_peers(spec["peers"])},
+        "link": {"mtu": spec["mtu"], "addresses": addresses, "routes": sorted(routes), "up": True},
+        "dns": render_resolv_conf(spec["dns"]) if spec["dns"] else None,
+    }
+
+
+def render_resolv_conf(servers):
+    return DNS_HEADER + "".join("nameserver %s\n" % s for s in servers)
+
+
+# Link plan ------------------------------------------------------------------------
+
+def plan_link(current, desired):
+    """Operations that make a link's MTU, addresses, state and routes match."""
+    operations = []
+    if current["mtu"] != desired["mtu"]:
+        operations.append(("mtu", desired["mtu"]))
+    for cidr in sorted(set(current["addresses"]) - set(desired["addresses"])):
+        operations.append(("del_address", cidr))
+    for cidr in desired["addresses"]:
+        if cidr not in current["addresses"]:
+            operations.append(("add_address", cidr))
+    if not current["up"]:
+        operations.append(("up", True))
+    for cidr in sorted(set(current["routes"]) - set(desired["routes"])):
+        operations.append(("del_route", cidr))
+    for cidr in desired["routes"]:
+        if cidr not in current["routes"]:
+            operations.append(("add_route", cidr))
+    return operations
+
+
+def apply_link(ns, index, operations):
+    for action, value in operations:
+        if action == "mtu":
+            ns.set_link(index, mtu=value)
+        elif action == "up":
+            ns.set_link(index, state="up")
+        elif action == "add_address":
+            ns.add_address(index, value)
+        elif action == "del_address":
+            ns.del_address(index, value)
+        elif action == "add_route":
+            ns.replace_route(index, value)
+        elif action == "del_route":
+            ns.del_route(index, value)
+
+
+def describe_link(operations):
+    words = {"mtu": "set mtu", "up": "set link up", "add_address": "add address", "del_address": "remove address",
+             "add_route": "add route", "del_route": "remove route"}
+    return ["%s %s" % (words[a], v) if a != "up" else words[a] for a, v in operations]
+
+
+# The host ------------------------------------------------------------------------
+
+class Host:
+    """What one module run shares across interfaces: lock, sockets, probes."""
+
+    def __init__(self, check_mode):
+        self.check_mode = check_mode
+        self.docker = DockerTargets()
+        self._ipr = None
+        self._kernel = None
+        self._lock = None
+
+    def lock(self):
+        """A host-wide lock: two runs at once must not interleave their changes."""
+        os.makedirs(wgdevice.RUN_DIR, mode=0o755, exist_ok=True)
+        self._lock = open(LOCK_PATH, "w")
+        fcntl.flock(self._lock, fcntl.LOCK_EX)
+
+    @property
+    def ipr(self):
+        if self._ipr is None:
+            self._ipr = IPRoute()
+        return self._ipr
+
+    def kernel_available(self):
+        if self._kernel is None:
+            self._kernel = wgdevice.kernel_supports_wireguard()
+        return self._kernel
+
+    def backend(self, spec):
+        choice = spec["backend"]
+        if choice == "auto":
+            choice = "kernel" if self.kernel_available() else "userspace"
+        if choice == "kernel":
+            wgdevice.KernelBackend.check_available()
+            return wgdevice.KernelBackend
+        backend = wgdevice.UserspaceBackend(spec["userspace_binary"])
+        backend.check_available()
+        return backend
+
+    def target(self, spec):
+        if spec["container"]:
+            return self.docker.target(spec["container"])
+        return netns_target(spec["netns"])
+
+    def close(self):
+        if self._ipr is not None:
+            self._ipr.close()
+        self.docker.close()
+        if self._lock is not None:
+            self._lock.close()
+
+
+# Reconcile ---------------------------------------------------------------------
+
+def read_current(ns, target, name, userspace):
+    """The interface as it is: {device, link, index} or None when absent."""
+    link = ns.link(name)
+    if link is None:
+        return None
+    if link["kind"] == "wireguard":
+        device = wgdevice.KernelBackend.find(ns, name)
+    elif link["kind"] == "tun":
+        device = userspace.find(ns, target.target_id, name)
+        if device is None:
+            raise IfaceError("name: %s exists in the namespace but is a TUN device that wgnet.containers does not "
+                             "manage; remove it or choose another name" % name, "name")
+    else:
+        raise IfaceError("name: %s exists in the namespace and is a %s link, not WireGuard"
+                         % (name, link["kind"] or "plain"), "name")
+    config, stats = device.get()
+    return {
+        "device": device,
+        "config": config,
+        "stats": stats,
+        "index": link["index"],
+        "link": {"mtu": link["mtu"], "addresses": ns.addresses(link["index"]), "routes": ns.routes(link["index"]),
+                 "up": link["up"]},
+    }
+
+
+def read_dns(path):
+    if path is None:
+        return None
+    try:
+        with open(path) as handle:
+            return handle.read()
+    except (IOError, OSError):
+        return None
+
+
+def write_dns(path, content):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    # Rewrite in place: a container sees the file through a bind mount of its inode.
+    with open(path, "w") as handle:
+        handle.write(content)
+
+
+def view(target, name, current, dns, with_stats=False):
+    """What the interface looks like, without secrets; None when it is absent.
+
+    Peer counters and handshakes are facts, not configuration: the diff leaves them out.
+    """
+    if current is None:
+        return None
+    device = current["device"]
+    result = public_view(current["config"])
+    if with_stats:
+        for peer in result["peers"]:
+            peer.update(current["stats"].get(peer["public_key"], {}))
+    result.update(current["link"])
+    result.pop("up", None)
+    result.update({"name": name, "backend": device.backend, "host_name": device.host_name, "pid": device.pid,
+                   "container": target.container, "netns": target.path})
+    if dns is not None:
+        result["dns"] = dns
+    return result
+
+
+def reconcile(host, spec):
+    """Make one interface match ``spec``. Returns the module result for it."""
+    desired = desired_state(spec) if spec["state"] == "present" else None
+    target = host.target(spec)
+    try:
+        ns = Namespace(target.path)
+    except NamespaceError as exc:
+        raise IfaceError(("container: %s" if target.container else "netns: %s") % exc,
+                         "container" if target.container else "netns")
+    try:
+        return _reconcile_in(host, spec, desired, target, ns)
+    finally:
+        ns.close()
+
+
+def _reconcile_in(host, spec, desired, target, ns):
+    name = spec["name"]
+    userspace = wgdevice.UserspaceBackend(spec["userspace_binary"])
+    current = read_current(ns, target, name, userspace)
+    dns_path = target.resolv_conf
+    if spec["dns"] and dns_path is None:
+        raise IfaceError("dns: no resolv.conf is known for netns %s; use container, or a namespace "
+                         "under /var/run/netns" % target.path, "dns")
+    dns_before = read_dns(dns_path) if spec["dns"] else None
+    before = view(target, name, current, dns_before)
+
+    if spec["state"] == "absent":
+        changes = ["remove interface %s" % name] if current else []
+        if current and not host.check_mode:
+            _backend_of(current["device"], userspace).delete(ns, current["device"], name)
+        return result_for(changes, before, None, None)
+
+    backend = host.backend(spec)
+    recreate = current is None or (spec["backend"] != "auto" and current["device"].backend != backend.name)
+    if recreate:
+        changes = (["remove interface %s (backend %s)" % (name, current["device"].backend)] if current else [])
+        changes.append("create interface %s (backend %s)" % (name, backend.name))
+        base = {"mtu": None, "addresses": [], "routes": [], "up": False}
+        link_ops = plan_link(base, desired["link"])
+        fields, peer_ops = {}, []
+    else:
+        fields, peer_ops = plan_device(current["config"], desired["device"])
+        link_ops = plan_link(current["link"], desired["link"])
+        changes = describe_plan(fields, peer_ops)
+    changes += describe_link(link_ops)
+    dns_change = desired["dns"] is not None and desired["dns"] != dns_before
+    if dns_change:
+        changes.append("write resolvers to %s" % dns_path)
+
+    if not changes:
+        return result_for(changes, before, before, view(target, name, current, dns_before, with_stats=True))
+    if host.check_mode:
+        predicted = predicted_view(before, desired, spec, target, backend, recreate)
+        return result_for(changes, before, predicted, predicted)
+
+    if recreate:
+        if current:
+            _backend_of(current["device"], userspace).delete(ns, current["device"], name)
+        device = _create(host, backend, ns, target, name, desired["device"])
+        try:
+            apply_link(ns, ns.link(name)["index"], link_ops)
+        except NetlinkError as exc:
+            backend.delete(ns, device, name)  # roll back what this run created
+            raise IfaceError("could not configure %s in the namespace: %s" % (name, exc))
+    else:
+        current["device"].apply(fields, peer_ops)
+        apply_link(ns, current["index"], link_ops)
+    if dns_change:
+        write_dns(dns_path, desired["dns"])
+    now = read_current(ns, target, name, userspace)
+    dns_after = read_dns(dns_path) if spec["dns"] else None
+    return result_for(changes, before, view(target, name, now, dns_after),
+                      view(target, name, now, dns_after, with_stats=True))
+
+
+def _backend_of(device, userspace):
+    return userspace if device.backend == "userspace" else wgdevice.KernelBackend
+
+
+def _create(host, backend, ns, target, name, config):
+    if backend.name == "userspace":
+        return backend.create(ns, target.target_id, name, config, host.ipr)
+    return backend.create(ns, name, config, host.ipr)
+
+
+def predicted_view(before, desired, spec, target, backend, recreate):
+    """The view after the changes, as far as it can be known without making them."""
+    after = public_view(desired["device"])
+    if not desired["device"]["listen_port"]:
+        after["listen_port"] = before["listen_port"] if before and not recreate else 0
+    after.update({k: v for k, v in desired["link"].items() if k != "up"})
+    after.update({"name": spec["name"], "backend": backend.name, "container": target.container,
+                  "netns": target.path})
+    if before and not recreate:
+        after.update({"host_name": before["host_name"], "pid": before["pid"]})
+    if desired["dns"] is not None:
+        after["dns"] = desired["dns"]
+    return after
+
+
+def result_for(changes, before, after, interface):
+    return {
+        "changed": bool(changes),
+        "changes": changes,
+        "diff": {"before": before or {}, "after": after or {}},
+        "interface": interface or {},
+    }
+
+
+# Module glue ---------------------------------------------------------------------
+
+FAILURES = (WgKeyError, IfaceError, TargetError, NamespaceError, wgdevice.DeviceError, uapi.UapiError, NetlinkError)
+
+
+def run_on_host(module, work):
+    """Run ``work(host)`` under the host lock, after reaping, mapping failures to fail_json."""
+    if not HAS_PYROUTE2:
+        module.fail_json(msg=missing_required_lib("pyroute2"))
+    if not crypto_available():
+        module.fail_json(msg=missing_required_lib("pycryptodome >= 3.19"))
+    host = Host(module.check_mode)
+    try:
+        host.lock()
+        reaped = wgdevice.reap_userspace(module.check_mode)
+        result = work(host)
+    except FAILURES as exc:
+        module.fail_json(msg=str(exc), option=getattr(exc, "option", None))
+    finally:
+        host.close()
+    result["reaped"] = reaped
+    result["changed"] = result["changed"] or bool(reaped)
+    return result
