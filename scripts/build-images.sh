@@ -23,10 +23,11 @@ cleanup() {
   [[ -n $rootfs ]] || return 0
   # debootstrap mounts proc/sys inside; never let rm walk into them.
   awk -v d="$rootfs/" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r | xargs -r umount -l
-  rm -rf --one-file-system "$rootfs"
+  rm -rf --one-file-system "$rootfs" "$rootfs.log"
   rootfs=
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM # so that the EXIT trap runs on these too
 
 mkdir -p "$CACHE/debs"
 for name in "${!IMAGES[@]}"; do
@@ -43,7 +44,6 @@ for name in "${!IMAGES[@]}"; do
     debootstrap --variant=minbase --include="$include" --cache-dir="$CACHE/debs" \
       "$SUITE" "$rootfs" "$MIRROR" >"$rootfs.log" 2>&1 ||
       { tail -n 20 "$rootfs.log" >&2; die "debootstrap failed for $name"; }
-    rm -f "$rootfs.log"
     # Apt lists and caches only make the image bigger; `apt-get update` refills them.
     rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb
     tar -C "$rootfs" --numeric-owner -cf "$tarball.tmp" .

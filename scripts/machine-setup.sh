@@ -21,7 +21,7 @@ done
 
 if ((${#missing[@]})); then
   log "installing: ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
+  export DEBIAN_FRONTEND=noninteractive DEBCONF_NOWARNINGS=yes
   # Update only now: a fresh machine has empty or stale lists, a ready one needs none.
   apt-get -qq update
   # No recommends: wireguard-tools would otherwise pull in a whole kernel.

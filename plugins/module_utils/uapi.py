@@ -122,7 +122,7 @@ def _peer_lines(data):
 
 
 def _errno_text(code):
-    return "%s (errno %d)" % (os.strerror(code), code) if code > 0 else "errno %d" % code
+    return "%s (errno %d)" % (os.strerror(abs(code)), abs(code))
 
 
 class UapiDevice:
@@ -158,6 +158,7 @@ class UapiDevice:
 
     def apply(self, fields, operations):
         reply = self._request(format_set(fields, operations))
-        code = int(reply.strip().rpartition("errno=")[2] or -1)
+        # wireguard-go answers a failed set with a negative errno (-98 for EADDRINUSE).
+        code = abs(int(reply.strip().rpartition("errno=")[2] or 5))
         if code != 0:
             raise UapiError("set failed: %s" % _errno_text(code), code)

@@ -1,0 +1,328 @@
+"""wg_container_iface against a real dockerd, real containers and a real wireguard-go hub."""
+
+import glob
+import itertools
+import os
+import socket
+import stat
+import threading
+
+import pytest
+
+from wgtest import (
+    Hub,
+    genkey,
+    in_container,
+    random_b64,
+    remove_container,
+    run_module,
+    sh,
+    start_container,
+    wait_for,
+    wireguard_go_pids,
+)
+
+MODULE = "wg_container_iface"
+_hosts = itertools.count(2)
+
+
+@pytest.fixture(scope="module")
+def hub():
+    hub = Hub(subnet=1)
+    yield hub
+    hub.close()
+
+
+@pytest.fixture(scope="module")
+def hub2():
+    hub = Hub(subnet=2)
+    yield hub
+    hub.close()
+
+
+class Attached:
+    """A container with a key registered on the hub, ready to attach."""
+
+    def __init__(self, hub):
+        self.hub = hub
+        self.name = start_container()
+        self.address = "10.77.%d.%d" % (hub.subnet, next(_hosts))
+        self.private_key, self.public_key = genkey()
+        hub.add_peer(self.public_key, self.address)
+
+    def args(self, **extra):
+        args = {"container": self.name, "address": [self.address + "/32"], "private_key": self.private_key,
+                "peers": [self.hub.peer_spec()], "backend": "userspace"}
+        args.update(extra)
+        return args
+
+    def ping_hub(self, count=1):
+        return in_container(self.name, "ping", "-c", str(count), "-W", "2", self.hub.address)
+
+
+@pytest.fixture
+def box(hub):
+    attached = Attached(hub)
+    yield attached
+    run_module(MODULE, {"container": attached.name, "state": "absent"})
+    remove_container(attached.name)
+    hub.remove_peer(attached.public_key)
+
+
+def links(container):
+    out = in_container(container, "ip", "-o", "link", "show", check=True).stdout
+    return sorted(line.split(":")[1].strip().split("@")[0] for line in out.splitlines())
+
+
+def routes(container):
+    return [line.split()[0] + " " + line.split()[2]
+            for family in ("-4", "-6")
+            for line in in_container(container, "ip", family, "route", "show", check=True).stdout.splitlines()]
+
+
+def assert_not_leaked(result, *secrets):
+    for secret in secrets:
+        assert secret not in result["_raw"]
+
+
+def test_attach_ping_rerun_and_absent(box):
+    pids_before = wireguard_go_pids()
+    first = run_module(MODULE, box.args())
+    assert first["changed"] is True, first
+    assert "create interface wg0 (backend userspace)" in first["changes"]
+    assert box.ping_hub(count=3).returncode == 0
+
+    # The tunnel is the container's only way out: lo, wg0, and routes via wg0 only.
+    assert links(box.name) == ["lo", "wg0"]
+    assert routes(box.name) == ["default wg0"]
+    facts = first["interface"]
+    assert facts["public_key"] == box.public_key and facts["backend"] == "userspace"
+    assert facts["pid"] in wireguard_go_pids() - pids_before
+    assert facts["peers"][0]["public_key"] == box.hub.public_key and facts["peers"][0]["latest_handshake"] > 0
+    assert_not_leaked(first, box.private_key)
+
+    again = run_module(MODULE, box.args())
+    assert again["changed"] is False and again["changes"] == [], again
+    assert again["interface"]["pid"] == facts["pid"]
+
+    gone = run_module(MODULE, {"container": box.name, "state": "absent"})
+    assert gone["changed"] is True
+    assert links(box.name) == ["lo"]
+    wait_for(lambda: facts["pid"] not in wireguard_go_pids(), "wireguard-go to exit")
+    assert run_module(MODULE, {"container": box.name, "state": "absent"})["changed"] is False
+
+
+def test_check_mode_predicts_and_touches_nothing(box):
+    pids_before = wireguard_go_pids()
+    predicted = run_module(MODULE, box.args(), check_mode=True)
+    assert predicted["changed"] is True
+    assert "create interface wg0 (backend userspace)" in predicted["changes"]
+    assert predicted["diff"]["before"] == {}
+    assert predicted["diff"]["after"]["public_key"] == box.public_key
+    assert links(box.name) == ["lo"] and wireguard_go_pids() == pids_before
+
+    run_module(MODULE, box.args())
+    change = box.args(mtu=1380, routes=["192.0.2.0/24"])
+    predicted = run_module(MODULE, change, check_mode=True)
+    assert predicted["changes"] == ["set mtu 1380", "add route 192.0.2.0/24"]
+    assert "1420" in in_container(box.name, "cat", "/sys/class/net/wg0/mtu").stdout
+    assert run_module(MODULE, change)["changes"] == predicted["changes"]
+    assert run_module(MODULE, change)["changed"] is False
+
+
+def test_diff_shows_public_keys_only(box):
+    psk = random_b64()
+    result = run_module(MODULE, box.args(peers=[box.hub.peer_spec(preshared_key=psk)]))
+    after = result["diff"]["after"]
+    assert after["public_key"] == box.public_key
+    assert after["peers"][0]["preshared_key"] is True
+    assert_not_leaked(result, box.private_key, psk)
+
+
+def test_changing_one_peer_keeps_the_other_session(box, hub2):
+    second_address = "10.77.2.%s" % box.address.rsplit(".", 1)[1]
+    hub2.add_peer(box.public_key, second_address)
+    args = box.args(address=[box.address + "/32", second_address + "/32"],
+                    peers=[box.hub.peer_spec(), hub2.peer_spec()], default_route=False,
+                    routes=["10.77.1.0/24", "10.77.2.0/24"])
+    run_module(MODULE, args)
+    assert box.ping_hub().returncode == 0
+    # hub2 accepts only the second address as the source.
+    assert in_container(box.name, "ping", "-c", "1", "-W", "2", "-I", second_address, hub2.address).returncode == 0
+    first_handshake = box.hub.handshakes()[box.public_key]
+    pid = run_module(MODULE, args)["interface"]["pid"]
+
+    args["peers"][1] = hub2.peer_spec(persistent_keepalive=10)
+    changed = run_module(MODULE, args)
+    assert changed["changes"] == ["update peer %s: persistent_keepalive" % hub2.public_key]
+    assert changed["interface"]["pid"] == pid  # not torn down
+    assert box.ping_hub().returncode == 0
+    assert box.hub.handshakes()[box.public_key] == first_handshake
+    hub2.remove_peer(box.public_key)
+
+
+def test_peers_are_added_and_removed_one_by_one(box, hub2):
+    run_module(MODULE, box.args())
+    extra_public = genkey()[1]
+    added = run_module(MODULE, box.args(peers=[box.hub.peer_spec(), {"public_key": extra_public,
+                                                                     "allowed_ips": ["10.99.0.0/24"]}]))
+    assert added["changes"] == ["add peer %s" % extra_public]
+    removed = run_module(MODULE, box.args())
+    assert removed["changes"] == ["remove peer %s" % extra_public]
+    assert box.ping_hub().returncode == 0
+
+
+def test_dns_is_written_to_the_container(box):
+    result = run_module(MODULE, box.args(dns=["10.77.1.1"]))
+    assert "write resolvers" in result["changes"][-1]
+    assert in_container(box.name, "cat", "/etc/resolv.conf").stdout.splitlines()[-1] == "nameserver 10.77.1.1"
+    assert run_module(MODULE, box.args(dns=["10.77.1.1"]))["changed"] is False
+
+
+def test_restarted_container_is_reattached_and_old_process_reaped(box):
+    old_pid = run_module(MODULE, box.args())["interface"]["pid"]
+    sh("docker", "restart", "-t", "0", box.name)
+    assert links(box.name) == ["lo"]
+    result = run_module(MODULE, box.args())
+    assert result["changed"] is True and "create interface wg0 (backend userspace)" in result["changes"]
+    assert result["interface"]["pid"] != old_pid
+    assert old_pid not in wireguard_go_pids()
+    assert box.ping_hub(count=2).returncode == 0
+
+
+def test_dead_process_is_recreated(box):
+    pid = run_module(MODULE, box.args())["interface"]["pid"]
+    os.kill(pid, 9)
+    wait_for(lambda: "wg0" not in links(box.name), "the TUN to vanish with its process")
+    result = run_module(MODULE, box.args())
+    assert result["changed"] is True and result["interface"]["pid"] != pid
+    assert box.ping_hub().returncode == 0
+
+
+def test_stopped_container_process_is_reaped(hub):
+    other = Attached(hub)
+    try:
+        facts = run_module(MODULE, other.args())["interface"]
+        pid = facts["pid"]
+        sh("docker", "stop", "-t", "0", other.name)
+        probe = start_container()
+        try:
+            # Any run on the host reaps it, whichever interface it is about.
+            run_module(MODULE, {"container": probe, "state": "absent"})
+        finally:
+            remove_container(probe)
+        assert pid not in wireguard_go_pids()
+        assert not os.path.exists("/run/wgnet/userspace/%s.json" % facts["host_name"])
+    finally:
+        remove_container(other.name)
+        hub.remove_peer(other.public_key)
+
+
+def test_secrets_stay_off_command_lines_and_out_of_readable_files(box):
+    result = run_module(MODULE, box.args())
+    cmdlines = []
+    for path in glob.glob("/proc/[0-9]*/cmdline"):
+        try:
+            with open(path, "rb") as handle:
+                cmdlines.append(handle.read().decode(errors="replace"))
+        except OSError:
+            continue
+    assert not [c for c in cmdlines if box.private_key in c]
+    for path in glob.glob("/run/wgnet/**/*", recursive=True):
+        if os.path.isfile(path):
+            with open(path, errors="replace") as handle:
+                assert box.private_key not in handle.read(), path
+            if path.endswith(".log"):
+                assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert_not_leaked(result, box.private_key)
+
+
+def test_concurrent_runs_do_not_corrupt_each_other(hub):
+    boxes = [Attached(hub) for _ in range(2)]
+    try:
+        results = [None, None]
+
+        def attach(index):
+            results[index] = run_module(MODULE, boxes[index].args())
+
+        threads = [threading.Thread(target=attach, args=(i,)) for i in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert all(r["changed"] and not r.get("failed") for r in results), results
+        for attached in boxes:
+            assert attached.ping_hub().returncode == 0
+            assert run_module(MODULE, attached.args())["changed"] is False
+    finally:
+        for attached in boxes:
+            run_module(MODULE, {"container": attached.name, "state": "absent"})
+            remove_container(attached.name)
+            hub.remove_peer(attached.public_key)
+
+
+# Failures: a clear message naming the cause, and nothing left behind ------------------
+
+def snapshot(container):
+    return links(container), wireguard_go_pids(), sorted(os.listdir("/run/wgnet/userspace")
+                                                       if os.path.isdir("/run/wgnet/userspace") else [])
+
+
+BAD_ARGS = [
+    (dict(private_key="QUJD"), "private_key: must be 32 bytes"),
+    (dict(address=["10.77.1.300/32"]), "address[0]: '10.77.1.300/32' is not a valid address"),
+    (dict(routes=["10.0.0.1/8"]), "routes[0]: '10.0.0.1/8' is not a valid CIDR"),
+    (dict(peers=[{"public_key": "QUJD"}]), "peers[0].public_key: must be 32 bytes"),
+    (dict(peers=[{"public_key": genkey()[1], "endpoint": "127.0.0.1"}]), "peers[0].endpoint: '127.0.0.1' must be host:port"),
+    (dict(peers=[{"public_key": genkey()[1], "endpoint": "no-such-host.invalid:51820"}]), "cannot resolve host"),
+    (dict(name="a-very-long-ifname"), "name: 'a-very-long-ifname' is not a valid interface name"),
+    (dict(userspace_binary="/nonexistent/wireguard-go"), "userspace_binary: wireguard-go not found"),
+    (dict(backend="kernel"), "backend: kernel was requested but this host's kernel has no WireGuard"),
+    (dict(mtu=100), "mtu: 100 is out of range"),
+]
+
+
+@pytest.mark.parametrize("extra, message", BAD_ARGS, ids=[m.split(":")[0] for _, m in BAD_ARGS])
+def test_bad_input_fails_clearly_and_changes_nothing(box, extra, message):
+    before = snapshot(box.name)
+    result = run_module(MODULE, box.args(**extra))
+    assert result.get("failed") is True, result
+    assert message in result["msg"], result["msg"]
+    assert snapshot(box.name) == before
+    assert_not_leaked(result, box.private_key)
+
+
+def test_listen_port_in_use_rolls_back(box):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+        taken.bind(("0.0.0.0", 0))
+        port = taken.getsockname()[1]
+        before = snapshot(box.name)
+        result = run_module(MODULE, box.args(listen_port=port))
+        assert result.get("failed") is True
+        assert "listen_port %d is already in use on the host" % port in result["msg"]
+        assert snapshot(box.name) == before
+
+
+def test_missing_or_stopped_container_and_gone_namespace(box):
+    result = run_module(MODULE, box.args(container="wgt-no-such-container"))
+    assert result["failed"] and "container: no container named or with id 'wgt-no-such-container'" in result["msg"]
+    sh("docker", "stop", "-t", "0", box.name)
+    result = run_module(MODULE, box.args())
+    assert result["failed"] and "is not running (status exited)" in result["msg"]
+    args = box.args(netns="/var/run/netns/wgt-gone")
+    del args["container"]
+    result = run_module(MODULE, args)
+    assert result["failed"] and result["msg"].startswith("netns: network namespace /var/run/netns/wgt-gone is gone")
+
+
+def test_private_key_path_must_be_private(box, tmp_path):
+    key_file = tmp_path / "key"
+    key_file.write_text(box.private_key + "\n")
+    key_file.chmod(0o644)
+    args = box.args(private_key_path=str(key_file))
+    del args["private_key"]
+    result = run_module(MODULE, args)
+    assert result["failed"] and "chmod 600" in result["msg"]
+    key_file.chmod(0o600)
+    assert run_module(MODULE, args)["interface"]["public_key"] == box.public_key
+    assert box.ping_hub().returncode == 0
