@@ -214,7 +214,7 @@ class UserspaceBackend:
             os.close(log_fd)
         device = UserspaceDevice(host_name, process.pid)
         try:
-            self._wait_for_socket(process, host_name, log_path)
+            self._wait_for_socket(process, device, log_path)
             device.apply(*plan_device({"peers": {}}, config))
             index = host_ipr.link_lookup(ifname=host_name)[0]
             # One message moves the TUN into the namespace and renames it there.
@@ -227,14 +227,17 @@ class UserspaceBackend:
         return device
 
     @staticmethod
-    def _wait_for_socket(process, host_name, log_path):
+    def _wait_for_socket(process, device, log_path):
+        """Wait until the UAPI socket answers: its file appears before it listens."""
         deadline = time.time() + SOCKET_WAIT
-        path = uapi.socket_path(host_name)
-        while not os.path.exists(path):
-            if process.poll() is not None or time.time() > deadline:
-                with open(log_path) as handle:
-                    tail = handle.read()[-500:].strip()
-                raise DeviceError("wireguard-go %s did not start: %s" % (host_name, tail or "no output"))
+        while True:
+            try:
+                return device.get()
+            except uapi.UapiError:
+                if process.poll() is not None or time.time() > deadline:
+                    with open(log_path) as handle:
+                        tail = handle.read()[-500:].strip()
+                    raise DeviceError("wireguard-go %s did not start: %s" % (device.host_name, tail or "no answer"))
             time.sleep(0.005)
 
     @staticmethod

@@ -100,6 +100,9 @@ class IfaceError(Exception):
         self.option = option
 
 
+FAILURES = (WgKeyError, IfaceError, TargetError, NamespaceError, wgdevice.DeviceError, uapi.UapiError, NetlinkError)
+
+
 # Desired state ------------------------------------------------------------------
 
 def read_private_key(path):
@@ -427,10 +430,27 @@ def result_for(changes, before, after, interface):
     }
 
 
+def reconcile_many(host, specs):
+    """Reconcile a list of interfaces in order; the first failure names its element."""
+    results, before, after = [], {}, {}
+    for index, spec in enumerate(specs):
+        label = "%s/%s" % (spec["container"] or spec["netns"], spec["name"])
+        try:
+            result = reconcile(host, spec)
+        except FAILURES as exc:
+            option = getattr(exc, "option", None)
+            raise IfaceError("interfaces[%d] (%s): %s" % (index, label, exc),
+                             "interfaces[%d]%s" % (index, "." + option if option else ""))
+        if result["changed"]:
+            before[label], after[label] = result["diff"]["before"], result["diff"]["after"]
+        results.append({"container": spec["container"], "netns": spec["netns"], "name": spec["name"],
+                        "changed": result["changed"], "changes": result["changes"],
+                        "interface": result["interface"]})
+    return {"changed": any(r["changed"] for r in results), "results": results,
+            "diff": {"before": before, "after": after}}
+
+
 # Module glue ---------------------------------------------------------------------
-
-FAILURES = (WgKeyError, IfaceError, TargetError, NamespaceError, wgdevice.DeviceError, uapi.UapiError, NetlinkError)
-
 
 def run_on_host(module, work):
     """Run ``work(host)`` under the host lock, after reaping, mapping failures to fail_json."""
