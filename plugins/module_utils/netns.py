@@ -16,6 +16,7 @@ import errno
 import ipaddress
 import os
 import socket
+from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import WgnetError
 
 try:
     from pyroute2 import IPRoute, WireGuard
@@ -34,7 +35,7 @@ RTPROT_KERNEL = 2
 RTPROT_STATIC = 4
 
 
-class NamespaceError(Exception):
+class NamespaceError(WgnetError):
     pass
 
 

@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import WgnetError
 
 from ansible_collections.wgnet.containers.plugins.module_utils.netns import netns_identity
 
@@ -21,7 +22,7 @@ except ImportError:
 NAMED_NETNS_DIRS = ("/var/run/netns", "/run/netns")
 
 
-class TargetError(Exception):
+class TargetError(WgnetError):
     def __init__(self, option, problem):
         super(TargetError, self).__init__("%s: %s" % (option, problem))
         self.option = option

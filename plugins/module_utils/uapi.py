@@ -17,11 +17,12 @@ import binascii
 import errno as errno_codes
 import os
 import socket
+from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import WgnetError
 
 SOCKET_DIR = "/var/run/wireguard"
 
 
-class UapiError(Exception):
+class UapiError(WgnetError):
     def __init__(self, message, code=None):
         super(UapiError, self).__init__(message)
         self.code = code
@@ -47,7 +48,7 @@ def parse_get(text):
     for line in text.splitlines():
         if not line:
             continue
-        key, _, value = line.partition("=")
+        key, _sep, value = line.partition("=")
         if key == "errno":
             if value != "0":
                 raise UapiError("get failed: %s" % _errno_text(int(value)), int(value))

@@ -60,7 +60,7 @@ def resolve_endpoint(value, option, resolver=socket.getaddrinfo):
     """host:port or [v6]:port, with a hostname resolved on this host, as ip:port text."""
     if not isinstance(value, str) or ":" not in value:
         raise WgKeyError(option, "%r must be host:port or [IPv6]:port" % (value,))
-    host, _, port_text = value.strip().rpartition(":")
+    host, _sep, port_text = value.strip().rpartition(":")
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]
     elif ":" in host:

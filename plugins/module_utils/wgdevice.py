@@ -24,6 +24,7 @@ import time
 
 from ansible_collections.wgnet.containers.plugins.module_utils import uapi
 from ansible_collections.wgnet.containers.plugins.module_utils.wgconfig import ZERO_KEY, format_endpoint, plan_device
+from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import WgnetError
 from ansible_collections.wgnet.containers.plugins.module_utils.netns import (
     HAS_PYROUTE2,
     NetlinkError,
@@ -40,7 +41,7 @@ SOCKET_WAIT = 5.0
 STOP_WAIT = 3.0
 
 
-class DeviceError(Exception):
+class DeviceError(WgnetError):
     """A failure to name to the user; ``option`` is the option at fault, if any."""
 
     def __init__(self, message, option=None):
@@ -282,7 +283,7 @@ def genl_peer(action, key, data):
         peer["remove"] = True
         return peer
     if data.get("endpoint"):
-        host, _, port = data["endpoint"].rpartition(":")
+        host, _sep, port = data["endpoint"].rpartition(":")
         peer["endpoint_addr"] = host.strip("[]")
         peer["endpoint_port"] = int(port)
     if "persistent_keepalive" in data:

@@ -19,7 +19,7 @@ import stat
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.wgnet.containers.plugins.module_utils import uapi, wgdevice
+from ansible_collections.wgnet.containers.plugins.module_utils import wgdevice
 from ansible_collections.wgnet.containers.plugins.module_utils.netns import (
     HAS_PYROUTE2,
     MAX_IFNAME,
@@ -27,11 +27,7 @@ from ansible_collections.wgnet.containers.plugins.module_utils.netns import (
     NamespaceError,
     NetlinkError,
 )
-from ansible_collections.wgnet.containers.plugins.module_utils.targets import (
-    DockerTargets,
-    TargetError,
-    netns_target,
-)
+from ansible_collections.wgnet.containers.plugins.module_utils.targets import DockerTargets, netns_target
 from ansible_collections.wgnet.containers.plugins.module_utils.wgconfig import (
     canonical_cidr,
     canonical_interface_address,
@@ -42,6 +38,7 @@ from ansible_collections.wgnet.containers.plugins.module_utils.wgconfig import (
 )
 from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import (
     WgKeyError,
+    WgnetError,
     b64,
     crypto_available,
     decode_key,
@@ -92,15 +89,12 @@ INTERFACE_RULES = dict(
 )
 
 
-class IfaceError(Exception):
+class IfaceError(WgnetError):
     """A failure that names its option; the module turns it into fail_json."""
 
     def __init__(self, message, option=None):
         super(IfaceError, self).__init__(message)
         self.option = option
-
-
-FAILURES = (WgKeyError, IfaceError, TargetError, NamespaceError, wgdevice.DeviceError, uapi.UapiError, NetlinkError)
 
 
 # Desired state ------------------------------------------------------------------
@@ -437,7 +431,7 @@ def reconcile_many(host, specs):
         label = "%s/%s" % (spec["container"] or spec["netns"], spec["name"])
         try:
             result = reconcile(host, spec)
-        except FAILURES as exc:
+        except (WgnetError, NetlinkError) as exc:
             option = getattr(exc, "option", None)
             raise IfaceError("interfaces[%d] (%s): %s" % (index, label, exc),
                              "interfaces[%d]%s" % (index, "." + option if option else ""))
@@ -463,7 +457,7 @@ def run_on_host(module, work):
         host.lock()
         reaped = wgdevice.reap_userspace(module.check_mode)
         result = work(host)
-    except FAILURES as exc:
+    except (WgnetError, NetlinkError) as exc:
         module.fail_json(msg=str(exc), option=getattr(exc, "option", None))
     finally:
         host.close()

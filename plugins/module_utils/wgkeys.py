@@ -32,7 +32,11 @@ SEED_ADVICE = "make a strong one with: head -c 32 /dev/urandom | base64"
 PARALLEL_THRESHOLD = 2048
 
 
-class WgKeyError(ValueError):
+class WgnetError(Exception):
+    """Base of every failure this collection reports to the user by name."""
+
+
+class WgKeyError(WgnetError, ValueError):
     """A bad input, named by the option it came from. Never holds a secret."""
 
     def __init__(self, option, problem):

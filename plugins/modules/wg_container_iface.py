@@ -112,9 +112,9 @@ interface:
   contains:
     name: {description: Interface name in the namespace., type: str, sample: wg0}
     backend: {description: C(kernel) or C(userspace)., type: str}
-    host_name: {description: Host-side name of the userspace device, else null., type: str}
-    pid: {description: Process id of its C(wireguard-go), else null., type: int}
-    container: {description: Container name, if the target is a container., type: str}
+    host_name: {description: "Host-side name of the userspace device, else null.", type: str}
+    pid: {description: "Process id of its C(wireguard-go), else null.", type: int}
+    container: {description: "Container name, if the target is a container.", type: str}
     netns: {description: Path of the namespace., type: str}
     public_key: {description: Public key of the interface's private key., type: str}
     listen_port: {description: UDP port on the host., type: int}
@@ -122,7 +122,7 @@ interface:
     mtu: {description: MTU., type: int}
     addresses: {description: Addresses in CIDR form., type: list, elements: str}
     routes: {description: Destinations routed through the interface., type: list, elements: str}
-    dns: {description: The resolv.conf content written, when O(dns) is set., type: str}
+    dns: {description: "The resolv.conf content written, when O(dns) is set.", type: str}
     peers:
       description: Peers with public keys only; a preshared key shows as a boolean.
       type: list

@@ -133,11 +133,14 @@ results:
   type: list
   elements: dict
   contains:
-    container: {description: The element's O(interfaces[].container)., type: str}
-    netns: {description: The element's O(interfaces[].netns)., type: str}
+    container: {description: "The element's O(interfaces[].container).", type: str}
+    netns: {description: "The element's O(interfaces[].netns).", type: str}
     name: {description: The interface name., type: str}
     changed: {description: Whether this interface changed., type: bool}
-    changes: {description: What changed, one line each, as in M(wgnet.containers.wg_container_iface)., type: list, elements: str}
+    changes:
+      description: What changed, one line each, as in M(wgnet.containers.wg_container_iface).
+      type: list
+      elements: str
     interface:
       description: The interface's facts, as RV(wgnet.containers.wg_container_iface#module:interface).
       type: dict

@@ -238,7 +238,7 @@ def test_secrets_stay_off_command_lines_and_out_of_readable_files(box):
 
 
 def test_concurrent_runs_do_not_corrupt_each_other(hub):
-    boxes = [Attached(hub) for _ in range(2)]
+    boxes = [Attached(hub), Attached(hub)]
     try:
         results = [None, None]
 
@@ -264,8 +264,8 @@ def test_concurrent_runs_do_not_corrupt_each_other(hub):
 # Failures: a clear message naming the cause, and nothing left behind ------------------
 
 def snapshot(container):
-    return links(container), wireguard_go_pids(), sorted(os.listdir("/run/wgnet/userspace")
-                                                       if os.path.isdir("/run/wgnet/userspace") else [])
+    registry = "/run/wgnet/userspace"
+    return links(container), wireguard_go_pids(), sorted(os.listdir(registry) if os.path.isdir(registry) else [])
 
 
 BAD_ARGS = [
@@ -282,7 +282,7 @@ BAD_ARGS = [
 ]
 
 
-@pytest.mark.parametrize("extra, message", BAD_ARGS, ids=[m.split(":")[0] for _, m in BAD_ARGS])
+@pytest.mark.parametrize("extra, message", BAD_ARGS, ids=[case[1].split(":")[0] for case in BAD_ARGS])
 def test_bad_input_fails_clearly_and_changes_nothing(box, extra, message):
     before = snapshot(box.name)
     result = run_module(MODULE, box.args(**extra))

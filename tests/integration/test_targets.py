@@ -53,22 +53,22 @@ def hub():
 @pytest.mark.parametrize("name, count", [("wg_container_iface", 1), ("wg_container_ifaces", 3)])
 def test_container_target(name, count, hub, tmp_path):
     """The module targets run against real containers and the hub built by the test."""
-    containers = [start_container() for _ in range(count)]
-    keys = [genkey() for _ in containers]
+    containers = [start_container() for index in range(count)]
+    keys = [genkey() for container in containers]
     addresses = ["10.77.3.%d" % (10 * count + i) for i in range(count)]
-    for (_, public), address in zip(keys, addresses):
+    for (private, public), address in zip(keys, addresses):
         hub.add_peer(public, address)
     try:
         result = run_target(name, tmp_path, {
             "wgt_containers": containers, "wgt_addresses": addresses,
-            "wgt_private_keys": [private for private, _ in keys],
+            "wgt_private_keys": [pair[0] for pair in keys],
             "wgt_hub": {"public_key": hub.public_key, "endpoint": hub.endpoint, "address": hub.address,
                         "allowed_ips": ["10.77.3.0/24"]}})
         assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
         assert "failed=0" in result.stdout
-        for private, _ in keys:
+        for private, public in keys:
             assert private not in result.stdout + result.stderr
     finally:
-        for container, (_, public) in zip(containers, keys):
+        for container, (private, public) in zip(containers, keys):
             remove_container(container)
             hub.remove_peer(public)

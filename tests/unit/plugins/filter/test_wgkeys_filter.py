@@ -6,7 +6,8 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.wgnet.containers.plugins.filter.wgkeys import FilterModule
 
 FILTERS = FilterModule().filters()
-SEED, ADDITIONAL = "dGVzdHNlZWQK", "dGVzdGFkZGl0aW9uYWwK"
+SEED = "dGVzdHNlZWQK"
+ADDITIONAL = "dGVzdGFkZGl0aW9uYWwK"
 
 
 def test_filters_give_the_article_keys():

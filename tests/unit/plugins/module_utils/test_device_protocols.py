@@ -35,9 +35,10 @@ def test_parse_get_reply():
 
 def test_zero_keys_mean_unset():
     peer_key = key()
-    config, _ = parse_get("private_key=%s\nlisten_port=1\npublic_key=%s\npreshared_key=%s\nerrno=0\n\n"
-                          % ("0" * 64, hexkey(peer_key), "0" * 64))
+    config, stats = parse_get("private_key=%s\nlisten_port=1\npublic_key=%s\npreshared_key=%s\nerrno=0\n\n"
+                              % ("0" * 64, hexkey(peer_key), "0" * 64))
     assert config["private_key"] is None and config["peers"][peer_key]["preshared_key"] is None
+    assert stats[peer_key]["latest_handshake"] == 0
 
 
 def test_format_set():
