@@ -51,24 +51,38 @@ def time_in_process(seed, additional, addresses):
     return elapsed
 
 
-def time_module(seed, additional, cidr, workdir):
+def time_module(seed, additional, cidr, workdir, form):
+    """Run wg_derived_key in ansible-playbook; return (task seconds, whole run seconds).
+
+    The task time is taken between two timestamps the play records around it,
+    so it leaves out ansible-playbook's own start-up.
+    """
+    count = len(pool_addresses(cidr))
+    if form == "addresses":
+        with open(os.path.join(workdir, "addresses.txt"), "w") as handle:
+            handle.write("\n".join(pool_addresses(cidr)))
+        argument = "addresses: \"{{ lookup('file', '%s').splitlines() }}\"" % os.path.join(workdir, "addresses.txt")
+    else:
+        argument = "pool: %s" % cidr
     playbook = os.path.join(workdir, "derive.yml")
     with open(playbook, "w") as handle:
         handle.write(
             "- hosts: localhost\n  gather_facts: false\n  tasks:\n"
+            "    - set_fact: {started: \"{{ lookup('pipe', 'date +%%s.%%N') }}\"}\n"
             "    - wgnet.containers.wg_derived_key:\n"
-            "        seed: '%s'\n        additional: '%s'\n"
-            "        addresses: \"{{ lookup('file', '%s').splitlines() }}\"\n"
+            "        seed: \"{{ lookup('env', 'BENCH_SEED') }}\"\n        additional: '%s'\n        %s\n"
             "      register: pool\n"
+            "    - set_fact: {ended: \"{{ lookup('pipe', 'date +%%s.%%N') }}\"}\n"
             "    - assert: {that: [pool.derived_keys | length == %d]}\n"
-            % (seed, additional, os.path.join(workdir, "addresses.txt"), len(pool_addresses(cidr))))
-    with open(os.path.join(workdir, "addresses.txt"), "w") as handle:
-        handle.write("\n".join(pool_addresses(cidr)))
-    env = dict(os.environ, ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCALHOST_WARNING="0")
+            "    - copy: {content: \"{{ ended | float - started | float }}\", dest: '%s/task.txt', mode: '0600'}\n"
+            % (additional, argument, count, workdir))
+    env = dict(os.environ, ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCALHOST_WARNING="0", BENCH_SEED=seed)
     start = time.perf_counter()
     subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,",
                     "-c", "local", playbook], env=env, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    whole = time.perf_counter() - start
+    with open(os.path.join(workdir, "task.txt")) as handle:
+        return float(handle.read()), whole
 
 
 def time_article_way(seed, additional, addresses, sample):
@@ -99,9 +113,11 @@ def main():
     print("pool: %s (%d addresses)" % (args.pool, len(addresses)))
     in_process = time_in_process(seed, additional, addresses)
     print("%-52s %8.2f s" % ("module_utils derive_many, in process", in_process))
-    with tempfile.TemporaryDirectory() as workdir:
-        module = time_module(seed, additional, args.pool, workdir)
-    print("%-52s %8.2f s" % ("wg_derived_key, one task via ansible-playbook", module))
+    for form in ("addresses", "pool"):
+        with tempfile.TemporaryDirectory() as workdir:
+            task, whole = time_module(seed, additional, args.pool, workdir, form)
+        print("%-52s %8.2f s  (whole ansible-playbook run %.2f s)" % (
+            "wg_derived_key %s=<the /16>, the task" % form, task, whole))
     total, per_address = time_article_way(seed, additional, addresses, args.sample)
     print("%-52s %8.2f s  (%.1f ms/address, %d sampled)" % (
         "article's way: privkeys.py-style + wg pubkey, extrapolated", total, per_address * 1000, args.sample))

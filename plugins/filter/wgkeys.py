@@ -15,7 +15,7 @@ from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import (
     crypto_available,
     public_key,
 )
-from ansible_collections.wgnet.containers.plugins.module_utils.wgpool import pool_hosts
+from ansible_collections.wgnet.containers.plugins.module_utils.wgpool import peers_for, pool_hosts
 
 
 def _guarded(compute):
@@ -46,6 +46,10 @@ def wg_pool_hosts(cidr, exclude=()):
     return _guarded(lambda: pool_hosts(cidr, exclude))
 
 
+def wg_peers(derived_keys):
+    return _guarded(lambda: peers_for(derived_keys))
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -53,4 +57,5 @@ class FilterModule(object):
             "wg_derived_privkey": wg_derived_privkey,
             "wg_pubkey": wg_pubkey,
             "wg_pool_hosts": wg_pool_hosts,
+            "wg_peers": wg_peers,
         }

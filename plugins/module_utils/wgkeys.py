@@ -17,7 +17,9 @@ import base64
 import binascii
 import hashlib
 import ipaddress
-from concurrent.futures import ThreadPoolExecutor
+import itertools
+import multiprocessing
+import os
 
 try:
     from Crypto.PublicKey.ECC import EccXPoint
@@ -27,8 +29,8 @@ except ImportError:  # reported by the callers with missing_required_lib
 KEY_LEN = 32
 MIN_STRONG_SEED_LEN = 16
 SEED_ADVICE = "make a strong one with: head -c 32 /dev/urandom | base64"
-# Batches above this size are split over threads: pycryptodome's scalar
-# multiplication runs in C without the GIL, so the threads use every core.
+# Batches above this size are split over one process per core: the scalar
+# multiplications dominate, and processes run them without sharing a GIL.
 PARALLEL_THRESHOLD = 2048
 
 
@@ -176,21 +178,56 @@ class KeyDeriver:
     def derive_many(self, addresses, include_private=False, option="addresses"):
         """Keys for a list of addresses, in input order.
 
-        Every address is checked before any key is computed, so a bad entry
-        fails fast and names its index.
+        A bad address fails the whole batch, naming its index; large batches
+        are computed on every core.
         """
         if not addresses:
             raise WgKeyError(option, "must not be empty")
-        privates = [self.private_raw(a, "%s[%d]" % (option, i)) for i, a in enumerate(addresses)]
-        if len(privates) > PARALLEL_THRESHOLD:
-            with ThreadPoolExecutor() as pool:
-                publics = list(pool.map(public_from_private, privates))
-        else:
-            publics = [public_from_private(p) for p in privates]
+        pairs, error = _derive_batch(self, addresses, option)
+        if error:
+            raise WgKeyError(*error)
         result = []
-        for address, private_raw, public_raw in zip(addresses, privates, publics):
+        for address, (private_raw, public_raw) in zip(addresses, pairs):
             entry = {"address": address, "public_key": b64(public_raw)}
             if include_private:
                 entry["private_key"] = b64(private_raw)
             result.append(entry)
         return result
+
+
+def _derive_chunk(deriver, offset, addresses, option):
+    """(private, public) raw pairs of a slice, or the (option, problem) of its first bad address."""
+    pairs = []
+    for index, address in enumerate(addresses, offset):
+        try:
+            private_raw = deriver.private_raw(address, "%s[%d]" % (option, index))
+        except WgKeyError as exc:
+            return pairs, (exc.option, exc.problem)
+        pairs.append((private_raw, public_from_private(private_raw)))
+    return pairs, None
+
+
+# The deriver of the batch in progress: forked workers inherit it, so the seed
+# is never pickled or sent to them.
+_FORKED_DERIVER = None
+
+
+def _derive_forked(job):
+    return _derive_chunk(_FORKED_DERIVER, *job)
+
+
+def _derive_batch(deriver, addresses, option):
+    global _FORKED_DERIVER
+    workers = os.cpu_count() or 1
+    if len(addresses) <= PARALLEL_THRESHOLD or workers == 1:
+        return _derive_chunk(deriver, 0, addresses, option)
+    size = -(-len(addresses) // (workers * 4))
+    jobs = [(start, addresses[start:start + size], option) for start in range(0, len(addresses), size)]
+    _FORKED_DERIVER = deriver
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            results = pool.map(_derive_forked, jobs)
+    finally:
+        _FORKED_DERIVER = None
+    errors = [error for _pairs, error in results if error]
+    return list(itertools.chain.from_iterable(pairs for pairs, _error in results)), (errors[0] if errors else None)

@@ -34,3 +34,15 @@ def pool_hosts(cidr, exclude=(), option="pool"):
                          % (network, size, MAX_POOL_HOSTS))
     skipped = {parse_address(a, "exclude") for a in exclude}
     return [str(a) for a in network.hosts() if a not in skipped]
+
+
+def host_route(address):
+    """The allowed IP of one peer: its address as /32 or /128."""
+    parsed = parse_address(address)
+    return "%s/%d" % (parsed, parsed.max_prefixlen)
+
+
+def peers_for(derived_keys):
+    """wg_derived_key's derived_keys as peer entries: one per address, AllowedIPs its host route."""
+    return [{"public_key": entry["public_key"], "allowed_ips": [host_route(entry["address"])]}
+            for entry in derived_keys]

@@ -55,13 +55,25 @@ options:
     description:
       - One IPv4 or IPv6 address. A prefix (C(10.0.42.5/24)) is allowed and ignored.
       - An IPv4-mapped IPv6 address (C(::ffff:10.0.42.5)) is rejected; use the plain IPv4 form.
-      - Exactly one of O(address) and O(addresses) is required.
+      - Exactly one of O(address), O(addresses) and O(pool) is required.
     type: str
   addresses:
     description:
       - A list of addresses, each as for O(address), derived in one call. Thousands are fine.
     type: list
     elements: str
+  pool:
+    description:
+      - A network in CIDR form (C(10.0.42.0/24)); derives every usable host address of it, in order.
+      - The fastest way to derive a whole pool, such as a hub's peer list, because the addresses are
+        expanded on the managed host instead of being sent as a list.
+    type: str
+  exclude:
+    description:
+      - With O(pool), addresses to leave out, such as the hub's own tunnel address.
+    type: list
+    elements: str
+    default: []
   return_private_key:
     description:
       - Also return the private keys.
@@ -86,11 +98,12 @@ EXAMPLES = r"""
   delegate_to: localhost
   register: container_key
 
-- name: Public keys of a whole pool, for the hub's peer list
+- name: Public keys of a whole pool but the hub's own address, for the hub's peer list
   wgnet.containers.wg_derived_key:
     seed: "{{ wgnet_seed }}"
     additional: "{{ wgnet_additional }}"
-    addresses: "{{ query('ansible.builtin.sequence', 'start=1 end=100 format=10.0.42.%d') }}"
+    pool: 10.0.42.0/25
+    exclude: [10.0.42.126]
   delegate_to: localhost
   run_once: true
   register: pool_keys
@@ -117,13 +130,13 @@ private_key:
   returned: when O(address) is given and O(return_private_key=true)
   type: str
 derived_keys:
-  description: One entry per address of O(addresses), in input order.
-  returned: when O(addresses) is given
+  description: One entry per address of O(addresses) (in input order) or of O(pool) (in address order).
+  returned: when O(addresses) or O(pool) is given
   type: list
   elements: dict
   contains:
     address:
-      description: The address as given.
+      description: The address as given, or as the pool's host address.
       type: str
       sample: 10.0.42.5
     public_key:
@@ -141,6 +154,7 @@ from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import (
     WgKeyError,
     crypto_available,
 )
+from ansible_collections.wgnet.containers.plugins.module_utils.wgpool import pool_hosts
 
 
 def main():
@@ -150,10 +164,12 @@ def main():
             additional=dict(type="str", required=True),
             address=dict(type="str"),
             addresses=dict(type="list", elements="str"),
+            pool=dict(type="str"),
+            exclude=dict(type="list", elements="str", default=[]),
             return_private_key=dict(type="bool", default=False),
         ),
-        required_one_of=[("address", "addresses")],
-        mutually_exclusive=[("address", "addresses")],
+        required_one_of=[("address", "addresses", "pool")],
+        mutually_exclusive=[("address", "addresses", "pool")],
         supports_check_mode=True,
     )
     if not crypto_available():
@@ -163,7 +179,10 @@ def main():
     include_private = params["return_private_key"]
     try:
         deriver = KeyDeriver(params["seed"], params["additional"])
-        if params["addresses"] is not None:
+        if params["pool"] is not None:
+            addresses = pool_hosts(params["pool"], params["exclude"])
+            result = {"derived_keys": deriver.derive_many(addresses, include_private, option="pool")}
+        elif params["addresses"] is not None:
             result = {"derived_keys": deriver.derive_many(params["addresses"], include_private)}
         else:
             entry = deriver.derive(params["address"], include_private)

@@ -41,3 +41,20 @@ def test_build_then_offline_install(tmp_path):
                "-a", "seed=dGVzdHNlZWQK additional=dGVzdGFkZGl0aW9uYWwK address=192.168.5.2"],
               env=env, cwd=str(tmp_path))
     assert "+Pm8wi17cOoQ/QvaBq/WLcslAcgX1cCkrJA5dG57nU8=" in out
+
+
+def test_hub_peers_playbook_by_its_collection_name(tmp_path):
+    """`ansible-playbook wgnet.containers.hub_peers` writes one [Peer] per pool address, public keys only."""
+    seed = "c2VlZC1mb3ItdGhlLWh1Yi1wZWVycy10ZXN0LW9ubHk="
+    peers_file = tmp_path / "hub-peers.conf"
+    out = run(["ansible-playbook", "-i", "localhost,", "-c", "local", "-e", "ansible_python_interpreter=" + sys.executable,
+               "-e", "wgnet_seed=" + seed, "-e", "wgnet_additional=Z2VuLTE=", "-e", "wgnet_pool=10.0.42.0/29",
+               "-e", "wgnet_hub_address=10.0.42.6", "-e", "wgnet_peers_file=%s" % peers_file,
+               "wgnet.containers.hub_peers"])
+    text = peers_file.read_text()
+    assert text.count("[Peer]") == 5
+    assert "AllowedIPs = 10.0.42.1/32" in text and "10.0.42.6/32" not in text
+    from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import KeyDeriver
+    deriver = KeyDeriver(seed, "Z2VuLTE=")
+    assert "PublicKey = %s" % deriver.public_key("10.0.42.5") in text
+    assert deriver.private_key("10.0.42.5") not in text + out and seed not in out

@@ -124,6 +124,14 @@ def test_bad_input_names_option_and_problem(seed, additional, address, option, f
         assert seed not in str(info.value)
 
 
+def test_bad_entry_in_a_parallel_batch_names_its_index(monkeypatch):
+    monkeypatch.setattr(wgkeys, "PARALLEL_THRESHOLD", 10)
+    addresses = ["10.0.0.%d" % i for i in range(1, 100)]
+    addresses[77] = "10.0.0.999"
+    with pytest.raises(WgKeyError, match=r"^addresses\[77\]: '10.0.0.999' is not an IP address"):
+        KeyDeriver(SECRET_SEED, "").derive_many(addresses)
+
+
 def test_empty_batch_and_bad_batch_entry():
     deriver = KeyDeriver(SECRET_SEED, "")
     with pytest.raises(WgKeyError, match=r"^addresses: must not be empty"):

@@ -24,3 +24,10 @@ def test_bad_pool(cidr, fragment):
     with pytest.raises(WgKeyError, match=fragment) as info:
         pool_hosts(cidr)
     assert info.value.option == "pool"
+
+
+def test_peers_for_derived_keys():
+    from ansible_collections.wgnet.containers.plugins.module_utils.wgpool import peers_for
+    entries = [{"address": "10.0.42.5", "public_key": "A"}, {"address": "fd00::5/64", "public_key": "B"}]
+    assert peers_for(entries) == [{"public_key": "A", "allowed_ips": ["10.0.42.5/32"]},
+                                  {"public_key": "B", "allowed_ips": ["fd00::5/128"]}]
