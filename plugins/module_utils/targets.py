@@ -11,6 +11,7 @@ import os
 from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import WgnetError
 
 from ansible_collections.wgnet.containers.plugins.module_utils.netns import netns_identity
+from ansible_collections.wgnet.containers.plugins.module_utils.wgdevice import HOST_TARGET_ID
 
 try:
     import docker
@@ -53,6 +54,11 @@ def netns_target(path):
         # The file `ip netns exec` binds over /etc/resolv.conf for this namespace.
         resolv_conf = os.path.join("/etc/netns", os.path.basename(path), "resolv.conf")
     return Target(path, "netns:%d:%d" % identity, resolv_conf=resolv_conf)
+
+
+def host_target():
+    """The host's own namespace, for an interface that is not moved anywhere (a hub)."""
+    return Target("/proc/self/ns/net", HOST_TARGET_ID)
 
 
 class DockerTargets:

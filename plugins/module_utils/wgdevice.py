@@ -49,8 +49,17 @@ class DeviceError(WgnetError):
         self.option = option
 
 
+HOST_TARGET_ID = "host"
+
+
 def host_side_name(target_id, ifname):
-    """A stable, unique 15-character host-side name for (target, interface)."""
+    """A stable, unique 15-character host-side name for (target, interface).
+
+    An interface of the host's own namespace (a hub) keeps its name, so that
+    wg(8) and wg-quick see it as usual.
+    """
+    if target_id == HOST_TARGET_ID:
+        return ifname
     return "wgn" + hashlib.sha256(("%s/%s" % (target_id, ifname)).encode()).hexdigest()[:12]
 
 
@@ -217,11 +226,14 @@ class UserspaceBackend:
         try:
             self._wait_for_socket(process, device, log_path)
             device.apply(*plan_device({"peers": {}}, config))
-            index = host_ipr.link_lookup(ifname=host_name)[0]
-            # One message moves the TUN into the namespace and renames it there.
-            host_ipr.link("set", index=index, net_ns_fd=ns.fd, ifname=ifname)
+            if host_name != ifname:
+                index = host_ipr.link_lookup(ifname=host_name)[0]
+                # One message moves the TUN into the namespace and renames it there.
+                host_ipr.link("set", index=index, net_ns_fd=ns.fd, ifname=ifname)
+            # A hub's namespace is the one its process runs in: its record follows the process.
+            netns = "/proc/%d/ns/net" % process.pid if target_id == HOST_TARGET_ID else ns.path
             _write_record({"host_name": host_name, "pid": process.pid, "ifname": ifname, "target_id": target_id,
-                           "netns": ns.path, "netns_identity": list(ns.identity)})
+                           "netns": netns, "netns_identity": list(ns.identity)})
         except Exception:
             stop_process(host_name, process.pid)
             raise

@@ -315,10 +315,15 @@ def view(target, name, current, dns, with_stats=False):
     return result
 
 
-def reconcile(host, spec):
-    """Make one interface match ``spec``. Returns the module result for it."""
-    desired = desired_state(spec) if spec["state"] == "present" else None
-    target = host.target(spec)
+def reconcile(host, spec, target=None, desired=None):
+    """Make one interface match ``spec``. Returns the module result for it.
+
+    ``target`` and ``desired`` may be given when the caller already has them
+    (a hub: the host's own namespace, and a desired state it also writes to disk).
+    """
+    if desired is None and spec["state"] == "present":
+        desired = desired_state(spec)
+    target = target or host.target(spec)
     try:
         ns = Namespace(target.path)
     except NamespaceError as exc:

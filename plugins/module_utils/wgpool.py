@@ -9,7 +9,7 @@ __metaclass__ = type
 
 import ipaddress
 
-from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import WgKeyError, parse_address
+from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import WgKeyError, decode_key, parse_address
 
 # A pool is expanded into one peer per address: beyond this it is a mistake
 # (an IPv6 /64 written where a /112 was meant), not a plan.
@@ -46,3 +46,39 @@ def peers_for(derived_keys):
     """wg_derived_key's derived_keys as peer entries: one per address, AllowedIPs its host route."""
     return [{"public_key": entry["public_key"], "allowed_ips": [host_route(entry["address"])]}
             for entry in derived_keys]
+
+
+def pool_peers(pools, exclude, public_keys):
+    """Hub peers for a pool, in wgconfig's normal form: {public key: peer}.
+
+    ``public_keys[i]`` is the key of the i-th host address of the first pool
+    (after ``exclude``); with a second (IPv6) pool, each peer also gets its
+    paired address. Built from address objects directly: a /16 is 65,534 peers.
+    """
+    if not pools:
+        raise WgKeyError("pool", "must list one network, or two (IPv4 and IPv6)")
+    if len(pools) > 2:
+        raise WgKeyError("pool", "lists %d networks; give one, or an IPv4 and an IPv6 one" % len(pools))
+    networks = [parse_pool(p, "pool[%d]" % i) for i, p in enumerate(pools)]
+    if len(networks) == 2 and networks[0].version == networks[1].version:
+        raise WgKeyError("pool", "the two networks must be one IPv4 and one IPv6")
+    hosts = pool_hosts(pools[0], exclude, "pool[0]")
+    if len(public_keys) != len(hosts):
+        raise WgKeyError("pool_public_keys", "has %d keys but pool %s has %d addresses (after pool_exclude)"
+                         % (len(public_keys), pools[0], len(hosts)))
+    first = networks[0]
+    second = networks[1] if len(networks) == 2 else None
+    if second is not None and second.num_addresses < first.num_addresses:
+        raise WgKeyError("pool", "%s is smaller than %s, so not every address has a pair" % (second, first))
+    peers = {}
+    for index, (address, key) in enumerate(zip(hosts, public_keys)):
+        decode_key(key, "pool_public_keys[%d]" % index)
+        if key in peers:
+            raise WgKeyError("pool_public_keys[%d]" % index, "%s is listed twice" % key)
+        allowed = ["%s/%d" % (address, first.max_prefixlen)]
+        if second is not None:
+            offset = int(ipaddress.ip_address(address)) - int(first.network_address)
+            allowed.append("%s/128" % (second.network_address + offset))
+        peers[key] = {"endpoint": None, "allowed_ips": sorted(allowed), "persistent_keepalive": 0,
+                      "preshared_key": None}
+    return peers

@@ -31,3 +31,16 @@ def test_peers_for_derived_keys():
     entries = [{"address": "10.0.42.5", "public_key": "A"}, {"address": "fd00::5/64", "public_key": "B"}]
     assert peers_for(entries) == [{"public_key": "A", "allowed_ips": ["10.0.42.5/32"]},
                                   {"public_key": "B", "allowed_ips": ["fd00::5/128"]}]
+
+
+def test_pool_peers_pair_ipv6_by_offset_and_check_counts():
+    import base64
+    from ansible_collections.wgnet.containers.plugins.module_utils.wgpool import pool_peers
+    keys = [base64.b64encode(bytes([i]) * 32).decode() for i in range(1, 4)]
+    peers = pool_peers(["10.0.42.0/29", "fd00:42::/120"], ["10.0.42.2", "10.0.42.5", "10.0.42.6"], keys)
+    assert len(peers) == 3 and peers[keys[0]]["allowed_ips"] == ["10.0.42.1/32", "fd00:42::1/128"]
+    assert peers[keys[1]]["allowed_ips"] == ["10.0.42.3/32", "fd00:42::3/128"]
+    with pytest.raises(WgKeyError, match="has 2 keys but pool 10.0.42.0/29 has 5 addresses"):
+        pool_peers(["10.0.42.0/29"], ["10.0.42.6"], keys[:2])
+    with pytest.raises(WgKeyError, match="one IPv4 and one IPv6"):
+        pool_peers(["10.0.42.0/29", "10.0.43.0/29"], [], keys)

@@ -1,0 +1,187 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) wgnet.containers contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: wg_hub
+short_description: The hub's WireGuard interface, with one peer per address of a container pool
+version_added: 0.1.0
+description:
+  - Makes the host's own WireGuard interface match the description, live, and keeps a wg-quick
+    configuration file that says the same, so that what comes up at boot is what was applied.
+  - Peers are reconciled one by one, as in M(wgnet.containers.wg_container_iface), so adding, removing
+    or re-keying peers never restarts the interface and never drops the sessions of unchanged peers.
+    There is no C(wg-quick down/up) and no C(wg syncconf).
+  - For a pool, give the public keys only (derived on the controller with
+    M(wgnet.containers.wg_derived_key)); the hub never needs the seed. Each key becomes one peer whose
+    allowed IPs are its address alone (C(/32)), and its paired IPv6 address (C(/128)) when the pool
+    has a second, IPv6, network.
+  - With O(forward), the host forwards between peers (so that a container on one host reaches a
+    container on another) and sends no ICMP redirects; the settings are also written to
+    C(/etc/sysctl.d/90-wgnet-NAME.conf).
+  - The diff and the returned facts list only the peers that change, and the number of peers.
+author:
+  - wgnet.containers maintainers (@wgnet)
+requirements:
+  - pyroute2 >= 0.9
+  - pycryptodome >= 3.19
+  - wireguard-go, for the userspace backend
+attributes:
+  check_mode:
+    description: Reports what would change and changes nothing.
+    support: full
+  diff_mode:
+    description: Shows the interface before and after with the changed peers, public keys only.
+    support: full
+options:
+  name:
+    description: Interface name on the host.
+    type: str
+    default: wg0
+  address:
+    description: The hub's tunnel addresses in CIDR form; the prefix covers the pool (C(10.0.42.254/24)).
+    type: list
+    elements: str
+    required: true
+  private_key:
+    description: The hub's base64 private key. Never logged or returned.
+    type: str
+  private_key_path:
+    description: A file on the host holding it, mode 0600.
+    type: path
+  listen_port:
+    description: The UDP port containers dial.
+    type: int
+    required: true
+  fwmark:
+    description: Firewall mark of the tunnel's packets; V(0) for none.
+    type: int
+    default: 0
+  mtu:
+    description: MTU of the interface.
+    type: int
+    default: 1420
+  pool:
+    description:
+      - The container pool, one network (IPv4 or IPv6), or an IPv4 and an IPv6 network. The IPv6 address
+        of a peer is the one at the same offset as its IPv4 address.
+    type: list
+    elements: str
+    default: []
+  pool_exclude:
+    description: Addresses of the first pool network that are not containers, such as the hub's own.
+    type: list
+    elements: str
+    default: []
+  pool_public_keys:
+    description:
+      - One public key per host address of the first pool network (after O(pool_exclude)), in address
+        order, as RV(wgnet.containers.wg_derived_key#module:derived_keys) with O(wgnet.containers.wg_derived_key#module:pool) returns them.
+    type: list
+    elements: str
+    default: []
+  peers:
+    description: More peers, as in M(wgnet.containers.wg_container_iface).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      public_key: {description: The peer's base64 public key., type: str, required: true}
+      endpoint: {description: "V(host:port) or V([IPv6]:port).", type: str}
+      allowed_ips: {description: Allowed IPs in CIDR form., type: list, elements: str, default: []}
+      persistent_keepalive: {description: Seconds; V(0) for off., type: int, default: 0}
+      preshared_key: {description: Base64 preshared key. Never logged., type: str}
+  forward:
+    description: Forward between peers, without ICMP redirects, now and after a reboot.
+    type: bool
+    default: true
+  config_path:
+    description: The wg-quick file, written mode 0600. Defaults to C(/etc/wireguard/NAME.conf).
+    type: path
+  backend:
+    description: As in M(wgnet.containers.wg_container_iface).
+    type: str
+    choices: [auto, kernel, userspace]
+    default: auto
+  userspace_binary:
+    description: The C(wireguard-go) program.
+    type: str
+    default: wireguard-go
+  state:
+    description: V(present) or V(absent); V(absent) removes the interface and its config file.
+    type: str
+    choices: [present, absent]
+    default: present
+notes:
+  - The config file holds the private key; it is written 0600 in a 0700 folder and never shown in the diff.
+  - "To start the hub at boot, enable C(wg-quick@NAME): wg-quick uses C(wireguard-go) by itself where the
+    kernel has no WireGuard. The config sets C(Table = off): the address prefix routes the pool."
+seealso:
+  - module: wgnet.containers.wg_container_iface
+  - module: wgnet.containers.wg_derived_key
+"""
+
+EXAMPLES = r"""
+- name: Public keys of the pool, derived on the controller
+  wgnet.containers.wg_derived_key:
+    seed: "{{ wgnet_seed }}"
+    additional: "{{ wgnet_additional }}"
+    pool: 10.0.42.0/24
+    exclude: [10.0.42.254]
+  delegate_to: localhost
+  run_once: true
+  register: pool_keys
+
+- name: The hub, one peer per pool address
+  wgnet.containers.wg_hub:
+    address: [10.0.42.254/24]
+    private_key_path: /etc/wireguard/wg0.key
+    listen_port: 51820
+    pool: [10.0.42.0/24]
+    pool_exclude: [10.0.42.254]
+    pool_public_keys: "{{ pool_keys.derived_keys | map(attribute='public_key') | list }}"
+"""
+
+RETURN = r"""
+changes:
+  description: What changed, or would in check mode; long runs of peer changes are summed up.
+  returned: always
+  type: list
+  elements: str
+  sample: ["create interface wg0 (backend userspace)", "add peer ...", "add 65524 more peers", "write /etc/wireguard/wg0.conf"]
+interface:
+  description: The hub's facts without secrets, as in M(wgnet.containers.wg_container_iface), with the peers left out.
+  returned: always
+  type: dict
+  contains:
+    peer_count: {description: Number of peers., type: int}
+    peers_with_handshake: {description: Peers that have completed a handshake., type: int}
+    public_key: {description: The hub's public key., type: str}
+    listen_port: {description: Its UDP port., type: int}
+reaped:
+  description: As in M(wgnet.containers.wg_container_iface).
+  returned: always
+  type: list
+  elements: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.wgnet.containers.plugins.module_utils.wghub import HUB_RULES, hub_options, reconcile_hub
+from ansible_collections.wgnet.containers.plugins.module_utils.wgiface import run_on_host
+
+
+def main():
+    module = AnsibleModule(argument_spec=hub_options(), supports_check_mode=True, **HUB_RULES)
+    result = run_on_host(module, lambda host: reconcile_hub(host, module.params))
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
