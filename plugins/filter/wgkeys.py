@@ -15,6 +15,7 @@ from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import (
     crypto_available,
     public_key,
 )
+from ansible_collections.wgnet.containers.plugins.module_utils.wgfleet import conflicts, host_slice
 from ansible_collections.wgnet.containers.plugins.module_utils.wgpool import peers_for, pool_hosts
 
 
@@ -50,6 +51,14 @@ def wg_peers(derived_keys):
     return _guarded(lambda: peers_for(derived_keys))
 
 
+def wg_host_slice(pool, index, count, prefix=None):
+    return _guarded(lambda: host_slice(pool, int(index), int(count), None if prefix in (None, "") else int(prefix)))
+
+
+def wg_fleet_conflicts(hosts, pool):
+    return _guarded(lambda: conflicts(pool, hosts))
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -58,4 +67,6 @@ class FilterModule(object):
             "wg_pubkey": wg_pubkey,
             "wg_pool_hosts": wg_pool_hosts,
             "wg_peers": wg_peers,
+            "wg_host_slice": wg_host_slice,
+            "wg_fleet_conflicts": wg_fleet_conflicts,
         }

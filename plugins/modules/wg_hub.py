@@ -180,7 +180,9 @@ from ansible_collections.wgnet.containers.plugins.module_utils.wgiface import ru
 def main():
     module = AnsibleModule(argument_spec=hub_options(), supports_check_mode=True, **HUB_RULES)
     result = run_on_host(module, lambda host: reconcile_hub(host, module.params))
-    module.exit_json(**result)
+    # Echo the pool's keys as a count: a /16 is 65,534 of them.
+    arguments = dict(module.params, pool_public_keys="(%d public keys)" % len(module.params["pool_public_keys"]))
+    module.exit_json(invocation={"module_args": arguments}, **result)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,132 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) wgnet.containers contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: wg_address_alloc
+short_description: Stable tunnel addresses for the containers of one Docker host
+version_added: 0.1.0
+description:
+  - Gives each container named in O(containers) an address, and records it on the host, so that a
+    container keeps its address (and so its derived key) across runs and restarts.
+  - An address given in O(explicit) is used as it is. Any other container keeps its recorded address
+    while it is still in O(slice), else gets the lowest free address of O(slice).
+  - Recorded addresses of containers that are not listed now stay reserved for them.
+  - Also records which containers are attached, and returns those that were and are no longer listed,
+    so that the caller can detach them.
+  - Used by the P(wgnet.containers.attach#role) role; fleet-wide uniqueness is checked before it runs.
+author:
+  - wgnet.containers maintainers (@wgnet)
+attributes:
+  check_mode:
+    description: Returns the addresses it would give and writes nothing.
+    support: full
+  diff_mode:
+    description: Shows the recorded allocations before and after.
+    support: full
+options:
+  slice:
+    description: This host's slice of the pool, in CIDR form.
+    type: str
+    required: true
+  containers:
+    description: Names of the containers to attach now.
+    type: list
+    elements: str
+    required: true
+  explicit:
+    description: Addresses given in the inventory or by a C(wgnet.address) label, by container name.
+    type: dict
+    default: {}
+  exclude:
+    description: Addresses never to allocate, such as the hub's.
+    type: list
+    elements: str
+    default: []
+  state_path:
+    description: The record on the host.
+    type: path
+    default: /var/lib/wgnet/allocations.json
+"""
+
+EXAMPLES = r"""
+- name: Addresses for this host's containers
+  wgnet.containers.wg_address_alloc:
+    slice: 10.0.42.0/25
+    containers: [web, api]
+    explicit: {db: 10.0.42.100}
+  register: allocation
+"""
+
+RETURN = r"""
+addresses:
+  description: The address of each container of O(containers), by name.
+  returned: always
+  type: dict
+  sample: {web: 10.0.42.1, api: 10.0.42.2}
+detach:
+  description: Containers that were attached by an earlier run and are not listed now.
+  returned: always
+  type: list
+  elements: str
+"""
+
+import json
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.wgnet.containers.plugins.module_utils.wgfleet import allocate
+from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import WgnetError
+
+
+def read_state(path):
+    try:
+        with open(path) as handle:
+            return json.load(handle)
+    except (IOError, OSError):
+        return {"allocations": {}, "attached": []}
+    except ValueError:
+        raise WgnetError("state_path: %s is not valid JSON; fix or remove it" % path)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            slice=dict(type="str", required=True),
+            containers=dict(type="list", elements="str", required=True),
+            explicit=dict(type="dict", default={}),
+            exclude=dict(type="list", elements="str", default=[]),
+            state_path=dict(type="path", default="/var/lib/wgnet/allocations.json"),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    try:
+        before = read_state(params["state_path"])
+        wanted = sorted(set(params["containers"]))
+        addresses = allocate(params["slice"], wanted, params["explicit"], before.get("allocations", {}),
+                             params["exclude"])
+    except (WgnetError, ValueError) as exc:
+        module.fail_json(msg=str(exc))
+    after = {"allocations": dict(before.get("allocations", {}), **addresses), "attached": wanted}
+    detach = sorted(set(before.get("attached", [])) - set(wanted))
+    changed = after != before
+    if changed and not module.check_mode:
+        folder = os.path.dirname(params["state_path"])
+        if not os.path.isdir(folder):
+            os.makedirs(folder, mode=0o755)
+        with open(params["state_path"] + ".tmp", "w") as handle:
+            json.dump(after, handle, indent=1, sort_keys=True)
+        os.rename(params["state_path"] + ".tmp", params["state_path"])
+    module.exit_json(changed=changed, addresses=addresses, detach=detach, diff={"before": before, "after": after})
+
+
+if __name__ == "__main__":
+    main()
