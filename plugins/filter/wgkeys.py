@@ -16,7 +16,7 @@ from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import (
     public_key,
 )
 from ansible_collections.wgnet.containers.plugins.module_utils.wgfleet import conflicts, host_slice
-from ansible_collections.wgnet.containers.plugins.module_utils.wgpool import peers_for, pool_hosts
+from ansible_collections.wgnet.containers.plugins.module_utils.wgpool import paired_addresses, peers_for, pool_hosts
 
 
 def _guarded(compute):
@@ -55,6 +55,10 @@ def wg_host_slice(pool, index, count, prefix=None):
     return _guarded(lambda: host_slice(pool, int(index), int(count), None if prefix in (None, "") else int(prefix)))
 
 
+def wg_paired_addresses(address, pools, host_routes=False):
+    return _guarded(lambda: paired_addresses(address, [pools] if isinstance(pools, str) else pools, host_routes))
+
+
 def wg_fleet_conflicts(hosts, pool):
     return _guarded(lambda: conflicts(pool, hosts))
 
@@ -69,4 +73,5 @@ class FilterModule(object):
             "wg_peers": wg_peers,
             "wg_host_slice": wg_host_slice,
             "wg_fleet_conflicts": wg_fleet_conflicts,
+            "wg_paired_addresses": wg_paired_addresses,
         }

@@ -37,7 +37,8 @@ def host_slice(pool, index, count, prefix=None):
 def conflicts(pool, hosts):
     """Messages for every clash in a fleet plan; empty when addresses are unique by construction.
 
-    ``hosts`` is a list of {"host", "slice", "explicit": [{"container", "address"}]}.
+    ``hosts`` is a list of {"host", "slice", "explicit": [{"name", "address"}]}, the names being
+    the containers'.
     """
     network = parse_pool(pool, "wgnet_pool")
     problems = []
@@ -53,8 +54,8 @@ def conflicts(pool, hosts):
     owners = {}
     for entry in hosts:
         for item in entry.get("explicit", []):
-            address = parse_address(item["address"], "address of %s on %s" % (item["container"], entry["host"]))
-            owner = "%s on %s" % (item["container"], entry["host"])
+            address = parse_address(item["address"], "address of %s on %s" % (item["name"], entry["host"]))
+            owner = "%s on %s" % (item["name"], entry["host"])
             if address in owners:
                 problems.append("%s is given to both %s and %s" % (address, owners[address], owner))
             owners[address] = owner

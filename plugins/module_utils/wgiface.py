@@ -27,7 +27,7 @@ from ansible_collections.wgnet.containers.plugins.module_utils.netns import (
     NamespaceError,
     NetlinkError,
 )
-from ansible_collections.wgnet.containers.plugins.module_utils.targets import DockerTargets, netns_target
+from ansible_collections.wgnet.containers.plugins.module_utils.targets import DockerTargets, TargetError, netns_target
 from ansible_collections.wgnet.containers.plugins.module_utils.wgconfig import (
     canonical_cidr,
     canonical_interface_address,
@@ -323,7 +323,12 @@ def reconcile(host, spec, target=None, desired=None):
     """
     if desired is None and spec["state"] == "present":
         desired = desired_state(spec)
-    target = target or host.target(spec)
+    try:
+        target = target or host.target(spec)
+    except TargetError:
+        if spec["state"] == "absent":
+            return result_for([], None, None, None)  # no running container: nothing to remove
+        raise
     try:
         ns = Namespace(target.path)
     except NamespaceError as exc:

@@ -82,3 +82,23 @@ def pool_peers(pools, exclude, public_keys):
         peers[key] = {"endpoint": None, "allowed_ips": sorted(allowed), "persistent_keepalive": 0,
                       "preshared_key": None}
     return peers
+
+
+def paired_addresses(address, pools, host_routes=False):
+    """An address and its pairs in the other pool networks, at the same offset as in the first.
+
+    With ``host_routes`` each gets /32 or /128 (a container's addresses),
+    else the prefix of its pool (a hub's addresses, whose prefixes route the pool).
+    """
+    networks = [parse_pool(p, "wgnet_pool[%d]" % i) for i, p in enumerate(pools)]
+    parsed = parse_address(address)
+    if parsed not in networks[0]:
+        raise WgKeyError("address", "%s is not in the pool %s" % (parsed, networks[0]))
+    offset = int(parsed) - int(networks[0].network_address)
+    result = []
+    for network in networks:
+        if offset >= network.num_addresses:
+            raise WgKeyError("wgnet_pool", "%s has no address at offset %d of %s" % (network, offset, networks[0]))
+        prefix = network.max_prefixlen if host_routes else network.prefixlen
+        result.append("%s/%d" % (network.network_address + offset, prefix))
+    return result

@@ -16,15 +16,15 @@ def test_host_slices():
 
 
 def test_conflicts_name_both_owners():
-    plan = [{"host": "a", "slice": "10.0.42.0/25", "explicit": [{"container": "web", "address": "10.0.42.200"}]},
-            {"host": "b", "slice": "10.0.42.64/26", "explicit": [{"container": "db", "address": "10.0.42.200"}]}]
+    plan = [{"host": "a", "slice": "10.0.42.0/25", "explicit": [{"name": "web", "address": "10.0.42.200"}]},
+            {"host": "b", "slice": "10.0.42.64/26", "explicit": [{"name": "db", "address": "10.0.42.200"}]}]
     found = conflicts("10.0.42.0/24", plan)
     assert "slices overlap: a has 10.0.42.0/25 and b has 10.0.42.64/26" in found
     assert "10.0.42.200 is given to both web on a and db on b" in found
-    clean = [{"host": "a", "slice": "10.0.42.0/25", "explicit": [{"container": "web", "address": "10.0.42.5"}]},
+    clean = [{"host": "a", "slice": "10.0.42.0/25", "explicit": [{"name": "web", "address": "10.0.42.5"}]},
              {"host": "b", "slice": "10.0.42.128/25", "explicit": []}]
     assert conflicts("10.0.42.0/24", clean) == []
-    clean[1]["explicit"] = [{"container": "x", "address": "10.0.42.6"}]
+    clean[1]["explicit"] = [{"name": "x", "address": "10.0.42.6"}]
     assert conflicts("10.0.42.0/24", clean) == ["10.0.42.6 (x on b) lies in the slice 10.0.42.0/25 of a"]
 
 
