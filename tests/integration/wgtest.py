@@ -115,11 +115,12 @@ def in_container(name, *command, check=False):
     return sh("docker", "exec", name, *command, check=check)
 
 
-def run_module(module, args, check_mode=False, diff=True):
+def run_module(module, args, check_mode=False, diff=True, netns=None):
     """Run a module the way Ansible does on a managed host, return its JSON result.
 
     The module reads the same ANSIBLE_MODULE_ARGS (with check and diff mode
-    flags) that ansible-playbook sends; its no_log handling is its own.
+    flags) that ansible-playbook sends; its no_log handling is its own. With
+    ``netns``, the module runs inside that named namespace, as on another host.
     """
     payload = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
@@ -127,8 +128,10 @@ def run_module(module, args, check_mode=False, diff=True):
     os.chmod(handle.name, 0o600)
     try:
         env = dict(os.environ, PYTHONPATH=COLLECTIONS)
-        result = subprocess.run([sys.executable, "-m", "ansible_collections.wgnet.containers.plugins.modules." + module,
-                                 handle.name], capture_output=True, text=True, env=env, check=False, timeout=300)
+        prefix = ["ip", "netns", "exec", netns] if netns else []
+        result = subprocess.run(prefix + [sys.executable, "-m", "ansible_collections.wgnet.containers.plugins.modules."
+                                          + module, handle.name],
+                                capture_output=True, text=True, env=env, check=False, timeout=300)
     finally:
         os.unlink(handle.name)
     try:

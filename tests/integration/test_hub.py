@@ -1,0 +1,116 @@
+"""wg_hub on a "hub host" (a namespace reached over a veth pair) with real containers as peers."""
+
+import base64
+import os
+import stat
+import uuid
+
+import pytest
+
+from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import KeyDeriver
+from ansible_collections.wgnet.containers.plugins.module_utils.wgpool import pool_hosts
+from wgtest import in_container, remove_container, run_module, sh, start_container, wait_for
+
+POOL = "10.79.0.0/24"
+HUB_ADDRESS = "10.79.0.254"
+
+
+class HubHost:
+    """A namespace with its own link to the host: 10.78.0.1 (host side) and 10.78.0.2 (hub side)."""
+
+    def __init__(self, tmp_path):
+        tag = uuid.uuid4().hex[:6]
+        self.netns = "wgt-hubhost-" + tag
+        self.veth = "wgtv" + tag
+        sh("ip", "netns", "add", self.netns)
+        sh("ip", "link", "add", self.veth, "type", "veth", "peer", "name", "eth0", "netns", self.netns)
+        sh("ip", "addr", "add", "10.78.0.1/30", "dev", self.veth)
+        sh("ip", "link", "set", self.veth, "up")
+        sh("ip", "-n", self.netns, "addr", "add", "10.78.0.2/30", "dev", "eth0")
+        sh("ip", "-n", self.netns, "link", "set", "eth0", "up")
+        self.config = str(tmp_path / "wireguard" / "wg0.conf")
+
+    def close(self):
+        # The hub's wireguard-go lives in the namespace: stop it, then remove both.
+        run_module("wg_hub", {"address": [HUB_ADDRESS + "/24"], "listen_port": 51820, "state": "absent",
+                              "config_path": self.config}, netns=self.netns)
+        sh("ip", "link", "del", self.veth, check=False)
+        sh("ip", "netns", "del", self.netns, check=False)
+
+
+@pytest.fixture
+def hub_host(tmp_path):
+    host = HubHost(tmp_path)
+    yield host
+    host.close()
+
+
+def hub_args(host, deriver, **extra):
+    args = {"address": [HUB_ADDRESS + "/24"], "private_key": deriver.private_key(HUB_ADDRESS), "listen_port": 51820,
+            "pool": [POOL], "pool_exclude": [HUB_ADDRESS],
+            "pool_public_keys": [k["public_key"] for k in deriver.derive_many(pool_hosts(POOL, [HUB_ADDRESS]))],
+            "config_path": host.config, "backend": "userspace",
+            # Forwarding sysctls are per namespace; their persistent file would be the machine's.
+            "forward": False}
+    args.update(extra)
+    return args
+
+
+def attach(container, deriver, address):
+    return run_module("wg_container_iface", {
+        "container": container, "address": [address + "/32"], "private_key": deriver.private_key(address),
+        "backend": "userspace", "peers": [{"public_key": deriver.public_key(HUB_ADDRESS), "endpoint": "10.78.0.2:51820",
+                                           "allowed_ips": [POOL], "persistent_keepalive": 25}]})
+
+
+def test_hub_serves_the_pool_and_rekeys_live(hub_host):
+    deriver = KeyDeriver(base64.b64encode(os.urandom(32)).decode(), base64.b64encode(b"gen-1").decode())
+    args = hub_args(hub_host, deriver)
+    predicted = run_module("wg_hub", args, check_mode=True, netns=hub_host.netns)
+    assert predicted["changed"] and "create interface wg0 (backend userspace)" in predicted["changes"]
+    assert not os.path.exists(hub_host.config)
+
+    first = run_module("wg_hub", args, netns=hub_host.netns)
+    assert first["changed"] and first["interface"]["peer_count"] == 253, first.get("msg")
+    assert stat.S_IMODE(os.stat(hub_host.config).st_mode) == 0o600
+    config = open(hub_host.config).read()
+    assert config.count("[Peer]") == 253 and "Table = off" in config
+    assert deriver.private_key(HUB_ADDRESS) not in first["_raw"]
+    assert run_module("wg_hub", args, netns=hub_host.netns)["changed"] is False
+
+    containers = [start_container(), start_container()]
+    try:
+        for index, name in enumerate(containers):
+            assert attach(name, deriver, "10.79.0.%d" % (index + 1))["changed"]
+            assert in_container(name, "ping", "-c", "1", "-W", "2", HUB_ADDRESS).returncode == 0
+        kept_key = deriver.public_key("10.79.0.1")
+        handshakes = lambda: dict(line.split() for line in sh(  # noqa: E731
+            "ip", "netns", "exec", hub_host.netns, "wg", "show", "wg0", "latest-handshakes").stdout.splitlines())
+        wait_for(lambda: int(handshakes()[kept_key]) > 0, "the first container's handshake")
+        before = handshakes()[kept_key]
+
+        # Re-key one address (as a per-container revocation would): one peer changes, live.
+        rekeyed = dict(args)
+        rekeyed["pool_public_keys"] = list(args["pool_public_keys"])
+        other = KeyDeriver(base64.b64encode(os.urandom(32)).decode(), "")
+        rekeyed["pool_public_keys"][1] = other.public_key("10.79.0.2")
+        result = run_module("wg_hub", rekeyed, netns=hub_host.netns)
+        assert result["changes"][:2] == ["add peer %s" % other.public_key("10.79.0.2"),
+                                         "remove peer %s" % deriver.public_key("10.79.0.2")]
+        assert [p["public_key"] for p in result["diff"]["after"]["peers"]] == [other.public_key("10.79.0.2")]
+        assert result["interface"]["pid"] == first["interface"]["pid"]
+        assert in_container(containers[0], "ping", "-c", "1", "-W", "2", HUB_ADDRESS).returncode == 0
+        assert handshakes()[kept_key] == before  # the unchanged peer kept its session
+        assert in_container(containers[1], "ping", "-c", "1", "-W", "2", HUB_ADDRESS).returncode != 0
+    finally:
+        for name in containers:
+            remove_container(name)
+
+
+def test_hub_rejects_a_key_list_that_does_not_match_the_pool(hub_host):
+    deriver = KeyDeriver(base64.b64encode(os.urandom(32)).decode(), "")
+    args = hub_args(hub_host, deriver)
+    args["pool_public_keys"] = args["pool_public_keys"][:-1]
+    result = run_module("wg_hub", args, netns=hub_host.netns)
+    assert result["failed"] and "pool_public_keys: has 252 keys but pool 10.79.0.0/24 has 253 addresses" in result["msg"]
+    assert "wg0" not in sh("ip", "-n", hub_host.netns, "-o", "link").stdout
