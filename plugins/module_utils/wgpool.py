@@ -7,7 +7,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import hashlib
 import ipaddress
+import json
+import os
 
 from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import WgKeyError, decode_key, parse_address
 
@@ -102,3 +105,28 @@ def paired_addresses(address, pools, host_routes=False):
         prefix = network.max_prefixlen if host_routes else network.prefixlen
         result.append("%s/%d" % (network.network_address + offset, prefix))
     return result
+
+
+def pool_fingerprint(deriver, pool, exclude):
+    """Names one (seed, additional, pool, exclude): from a public key, so it reveals no more than one."""
+    canary = deriver.public_key(str(parse_pool(pool).network_address))
+    text = json.dumps([canary, str(parse_pool(pool)), sorted(str(parse_address(a, "exclude")) for a in exclude)])
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def cached_pool_keys(deriver, pool, exclude, cache_dir):
+    """derived_keys of a pool, read from ``cache_dir`` when derived before. Returns (keys, cached)."""
+    path = os.path.join(cache_dir, "pool-%s.json" % pool_fingerprint(deriver, pool, exclude))
+    try:
+        with open(path) as handle:
+            return json.load(handle), True
+    except (IOError, OSError, ValueError):
+        pass
+    keys = deriver.derive_many(pool_hosts(pool, exclude), option="pool")
+    if not os.path.isdir(cache_dir):
+        os.makedirs(cache_dir, mode=0o700)
+    temp = "%s.%d.tmp" % (path, os.getpid())
+    with os.fdopen(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
+        json.dump(keys, handle)
+    os.rename(temp, path)
+    return keys, False

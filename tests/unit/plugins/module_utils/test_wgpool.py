@@ -44,3 +44,24 @@ def test_pool_peers_pair_ipv6_by_offset_and_check_counts():
         pool_peers(["10.0.42.0/29"], ["10.0.42.6"], keys[:2])
     with pytest.raises(WgKeyError, match="one IPv4 and one IPv6"):
         pool_peers(["10.0.42.0/29", "10.0.43.0/29"], [], keys)
+
+
+def test_cached_pool_keys_reuse_only_the_same_inputs(tmp_path):
+    import base64
+    import os
+    import stat
+    from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import KeyDeriver
+    from ansible_collections.wgnet.containers.plugins.module_utils.wgpool import cached_pool_keys
+    seed = base64.b64encode(os.urandom(32)).decode()
+    first, cached = cached_pool_keys(KeyDeriver(seed, ""), "10.0.42.0/28", ["10.0.42.14"], str(tmp_path))
+    assert not cached and len(first) == 13
+    again, cached = cached_pool_keys(KeyDeriver(seed, ""), "10.0.42.0/28", ["10.0.42.14"], str(tmp_path))
+    assert cached and again == first
+    (entry,) = tmp_path.iterdir()
+    assert stat.S_IMODE(entry.stat().st_mode) == 0o600 and seed not in entry.read_text()
+    rekeyed, cached = cached_pool_keys(KeyDeriver(seed, "QQ=="), "10.0.42.0/28", ["10.0.42.14"], str(tmp_path))
+    assert not cached and rekeyed[0]["public_key"] != first[0]["public_key"]
+    other_seed, cached = cached_pool_keys(KeyDeriver(base64.b64encode(os.urandom(32)).decode(), ""),
+                                          "10.0.42.0/28", ["10.0.42.14"], str(tmp_path))
+    assert not cached and other_seed[0]["public_key"] != first[0]["public_key"]
+    assert first == KeyDeriver(seed, "").derive_many(["10.0.42.%d" % i for i in range(1, 14)])
