@@ -20,6 +20,7 @@ import socket
 from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import WgnetError
 
 SOCKET_DIR = "/var/run/wireguard"
+PER_PEER_TIMEOUT = 0.002
 
 
 class UapiError(WgnetError):
@@ -134,9 +135,9 @@ class UapiDevice:
         self.path = socket_path(name)
         self.timeout = timeout
 
-    def _request(self, text):
+    def _request(self, text, timeout=None):
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
+        sock.settimeout(timeout or self.timeout)
         try:
             sock.connect(self.path)
             sock.sendall(text.encode("ascii"))
@@ -158,7 +159,9 @@ class UapiDevice:
         return parse_get(self._request("get=1\n\n"))
 
     def apply(self, fields, operations):
-        reply = self._request(format_set(fields, operations))
+        # wireguard-go spends about 0.2 ms on each new peer (it precomputes the
+        # peer's shared secret), so a /16 pool takes seconds: allow for it.
+        reply = self._request(format_set(fields, operations), self.timeout + PER_PEER_TIMEOUT * len(operations))
         # wireguard-go answers a failed set with a negative errno (-98 for EADDRINUSE).
         code = abs(int(reply.strip().rpartition("errno=")[2] or 5))
         if code != 0:

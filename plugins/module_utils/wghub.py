@@ -41,6 +41,7 @@ def hub_options():
         pool=dict(type="list", elements="str", default=[]),
         pool_exclude=dict(type="list", elements="str", default=[]),
         pool_public_keys=dict(type="list", elements="str", default=[], no_log=False),
+        pool_public_keys_text=dict(type="str", no_log=False),
         peers=dict(type="list", elements="dict", options=PEER_OPTIONS, default=[]),
         forward=dict(type="bool", default=True),
         config_path=dict(type="path"),
@@ -51,7 +52,7 @@ def hub_options():
 
 
 HUB_RULES = dict(
-    mutually_exclusive=[("private_key", "private_key_path")],
+    mutually_exclusive=[("private_key", "private_key_path"), ("pool_public_keys", "pool_public_keys_text")],
     required_if=[("state", "present", ("private_key", "private_key_path"), True)],
 )
 
@@ -104,11 +105,17 @@ def plan_files(params, desired):
     return files
 
 
+def pool_keys(params):
+    if params["pool_public_keys_text"] is not None:
+        return params["pool_public_keys_text"].split()
+    return params["pool_public_keys"]
+
+
 def hub_desired_state(spec, params):
     """desired_state() plus the pool's peers, which are made in normal form directly."""
     desired = desired_state(spec)
     if params["pool"]:
-        peers = pool_peers(params["pool"], params["pool_exclude"], params["pool_public_keys"])
+        peers = pool_peers(params["pool"], params["pool_exclude"], pool_keys(params))
         both = set(peers) & set(desired["device"]["peers"])
         if both:
             raise WgKeyError("peers", "%s is also a pool key" % sorted(both)[0])
@@ -164,12 +171,15 @@ def summarize(changes):
 
 
 def compact(view, keep_keys):
-    """A view with only the peers whose keys are in ``keep_keys``, plus the peer count."""
+    """A view with the peers whose keys are in ``keep_keys`` (the first few), and the peer count."""
     if not view:
         return view
     compacted = dict(view)
     compacted["peer_count"] = len(view["peers"])
-    compacted["peers"] = [p for p in view["peers"] if p["public_key"] in keep_keys]
+    kept = [p for p in view["peers"] if p["public_key"] in keep_keys]
+    compacted["peers"] = kept[:LISTED_PEER_CHANGES]
+    if len(kept) > LISTED_PEER_CHANGES:
+        compacted["peers_not_shown"] = len(kept) - LISTED_PEER_CHANGES
     return compacted
 
 

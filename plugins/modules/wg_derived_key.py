@@ -74,6 +74,14 @@ options:
     type: list
     elements: str
     default: []
+  public_keys_text:
+    description:
+      - With O(addresses) or O(pool), return RV(public_keys_text), the public keys as one newline-separated
+        text, instead of RV(derived_keys).
+      - One string instead of a list of thousands of entries is much lighter for Ansible to carry; it is
+        what O(wgnet.containers.wg_hub#module:pool_public_keys_text) takes.
+    type: bool
+    default: false
   cache_dir:
     description:
       - With O(pool), keep the pool's public keys in this folder on the machine that runs the module
@@ -134,6 +142,10 @@ public_key:
   returned: when O(address) is given
   type: str
   sample: +Pm8wi17cOoQ/QvaBq/WLcslAcgX1cCkrJA5dG57nU8=
+public_keys_text:
+  description: The public keys of O(addresses) or O(pool), in order, one per line.
+  returned: when O(public_keys_text=true)
+  type: str
 cached:
   description: Whether the keys of O(pool) were read from O(cache_dir) instead of derived.
   returned: when O(cache_dir) is given
@@ -180,10 +192,12 @@ def main():
             pool=dict(type="str"),
             exclude=dict(type="list", elements="str", default=[]),
             cache_dir=dict(type="path"),
+            public_keys_text=dict(type="bool", default=False),
             return_private_key=dict(type="bool", default=False),
         ),
         required_one_of=[("address", "addresses", "pool")],
-        mutually_exclusive=[("address", "addresses", "pool"), ("cache_dir", "return_private_key")],
+        mutually_exclusive=[("address", "addresses", "pool"), ("cache_dir", "return_private_key"),
+                            ("public_keys_text", "return_private_key")],
         required_by={"cache_dir": "pool"},
         supports_check_mode=True,
     )
@@ -208,6 +222,8 @@ def main():
     except WgKeyError as exc:
         module.fail_json(msg=str(exc), option=exc.option)
 
+    if params["public_keys_text"] and "derived_keys" in result:
+        result["public_keys_text"] = "\n".join(entry["public_key"] for entry in result.pop("derived_keys"))
     for warning in deriver.warnings:
         module.warn(warning)
     module.exit_json(changed=False, **result)

@@ -86,6 +86,11 @@ options:
     type: list
     elements: str
     default: []
+  pool_public_keys_text:
+    description:
+      - The same keys as one newline-separated text, as
+        RV(wgnet.containers.wg_derived_key#module:public_keys_text) returns them; lighter for large pools.
+    type: str
   peers:
     description: More peers, as in M(wgnet.containers.wg_container_iface).
     type: list
@@ -173,7 +178,7 @@ reaped:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.wgnet.containers.plugins.module_utils.wghub import HUB_RULES, hub_options, reconcile_hub
+from ansible_collections.wgnet.containers.plugins.module_utils.wghub import HUB_RULES, hub_options, pool_keys, reconcile_hub
 from ansible_collections.wgnet.containers.plugins.module_utils.wgiface import run_on_host
 
 
@@ -181,7 +186,8 @@ def main():
     module = AnsibleModule(argument_spec=hub_options(), supports_check_mode=True, **HUB_RULES)
     result = run_on_host(module, lambda host: reconcile_hub(host, module.params))
     # Echo the pool's keys as a count: a /16 is 65,534 of them.
-    arguments = dict(module.params, pool_public_keys="(%d public keys)" % len(module.params["pool_public_keys"]))
+    count = len(pool_keys(module.params))
+    arguments = dict(module.params, pool_public_keys="(%d public keys)" % count, pool_public_keys_text=None)
     module.exit_json(invocation={"module_args": arguments}, **result)
 
 
