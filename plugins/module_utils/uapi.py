@@ -21,6 +21,7 @@ from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import Wgn
 
 SOCKET_DIR = "/var/run/wireguard"
 PER_PEER_TIMEOUT = 0.002
+ZERO_HEX = "0" * 64
 
 
 class UapiError(WgnetError):
@@ -42,53 +43,44 @@ def _b64(key_hex):
 
 
 def parse_get(text):
-    """Parse a get=1 reply into (config, stats); stats maps a peer key to its counters."""
+    """Parse a get=1 reply into (config, stats); stats maps a peer key to its counters.
+
+    Written as one flat loop: a hub's reply has 8 lines for each of 65,534 peers.
+    """
     config = {"private_key": None, "listen_port": 0, "fwmark": 0, "peers": {}}
     stats = {}
-    peer = peer_stats = None
-    for line in text.splitlines():
-        if not line:
-            continue
+    peers = config["peers"]
+    peer = counters = None
+    for line in text.split("\n"):
         key, _sep, value = line.partition("=")
-        if key == "errno":
-            if value != "0":
-                raise UapiError("get failed: %s" % _errno_text(int(value)), int(value))
-        elif key == "public_key":
-            peer = {"endpoint": None, "allowed_ips": [], "persistent_keepalive": 0, "preshared_key": None}
-            peer_stats = {"latest_handshake": 0, "transfer_rx": 0, "transfer_tx": 0}
-            config["peers"][_b64(value)] = peer
-            stats[_b64(value)] = peer_stats
-        elif peer is None:
-            _parse_device_line(config, key, value)
-        else:
-            _parse_peer_line(peer, peer_stats, key, value)
-    for peer in config["peers"].values():
+        if key == "public_key":
+            public = _b64(value)
+            peer = peers[public] = {"endpoint": None, "allowed_ips": [], "persistent_keepalive": 0,
+                                    "preshared_key": None}
+            counters = stats[public] = {"latest_handshake": 0, "transfer_rx": 0, "transfer_tx": 0}
+        elif key == "allowed_ip":
+            peer["allowed_ips"].append(value)
+        elif key == "endpoint":
+            peer["endpoint"] = value
+        elif key == "last_handshake_time_sec":
+            counters["latest_handshake"] = int(value)
+        elif key == "rx_bytes":
+            counters["transfer_rx"] = int(value)
+        elif key == "tx_bytes":
+            counters["transfer_tx"] = int(value)
+        elif key == "persistent_keepalive_interval":
+            peer["persistent_keepalive"] = int(value)
+        elif key == "preshared_key":
+            peer["preshared_key"] = None if value == ZERO_HEX else _b64(value)
+        elif key == "private_key":
+            config["private_key"] = None if value == ZERO_HEX else _b64(value)
+        elif key in ("listen_port", "fwmark"):
+            config[key] = int(value)
+        elif key == "errno" and value != "0":
+            raise UapiError("get failed: %s" % _errno_text(int(value)), int(value))
+    for peer in peers.values():
         peer["allowed_ips"].sort()
     return config, stats
-
-
-def _parse_device_line(config, key, value):
-    if key == "private_key":
-        config["private_key"] = None if value == "0" * 64 else _b64(value)
-    elif key in ("listen_port", "fwmark"):
-        config[key] = int(value)
-
-
-def _parse_peer_line(peer, stats, key, value):
-    if key == "preshared_key":
-        peer["preshared_key"] = None if value == "0" * 64 else _b64(value)
-    elif key == "endpoint":
-        peer["endpoint"] = value
-    elif key == "allowed_ip":
-        peer["allowed_ips"].append(value)
-    elif key == "persistent_keepalive_interval":
-        peer["persistent_keepalive"] = int(value)
-    elif key == "last_handshake_time_sec":
-        stats["latest_handshake"] = int(value)
-    elif key == "rx_bytes":
-        stats["transfer_rx"] = int(value)
-    elif key == "tx_bytes":
-        stats["transfer_tx"] = int(value)
 
 
 def format_set(fields, operations):
