@@ -74,6 +74,13 @@ options:
     type: list
     elements: str
     default: []
+  additional_overrides:
+    description:
+      - A different O(additional) for some addresses, by address. This revokes the key of one
+        container (the article's scenario 3 for one leaked key) without re-keying the fleet - give the
+        same overrides to the hub and to the container's Docker host.
+    type: dict
+    default: {}
   public_keys_text:
     description:
       - With O(addresses) or O(pool), return RV(public_keys_text), the public keys as one newline-separated
@@ -178,8 +185,21 @@ from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import (
     KeyDeriver,
     WgKeyError,
     crypto_available,
+    parse_address,
 )
 from ansible_collections.wgnet.containers.plugins.module_utils.wgpool import cached_pool_keys, pool_hosts
+
+
+def override(entries, seed, overrides, include_private):
+    """Re-derive, in place, the entries whose address has its own additional."""
+    if not overrides:
+        return
+    derivers = {parse_address(address, "additional_overrides"): KeyDeriver(seed, additional)
+                for address, additional in overrides.items()}
+    for entry in entries:
+        deriver = derivers.get(parse_address(entry["address"]))
+        if deriver is not None:
+            entry.update(deriver.derive(entry["address"], include_private))
 
 
 def main():
@@ -193,6 +213,7 @@ def main():
             exclude=dict(type="list", elements="str", default=[]),
             cache_dir=dict(type="path"),
             public_keys_text=dict(type="bool", default=False),
+            additional_overrides=dict(type="dict", default={}),
             return_private_key=dict(type="bool", default=False),
         ),
         required_one_of=[("address", "addresses", "pool")],
@@ -217,8 +238,10 @@ def main():
         elif params["addresses"] is not None:
             result = {"derived_keys": deriver.derive_many(params["addresses"], include_private)}
         else:
-            entry = deriver.derive(params["address"], include_private)
-            result = {k: v for k, v in entry.items() if k != "address"}
+            result = {"derived_keys": [deriver.derive(params["address"], include_private)]}
+        override(result["derived_keys"], params["seed"], params["additional_overrides"], include_private)
+        if params["address"] is not None:
+            result = {k: v for k, v in result.pop("derived_keys")[0].items() if k != "address"}
     except WgKeyError as exc:
         module.fail_json(msg=str(exc), option=exc.option)
 
