@@ -57,7 +57,7 @@ EOF
 for c in "${COLLECTIONS[@]}"; do
   rel="ansible_collections/${c/.//}"
   mkdir -p "$(dirname "$dest/$rel")"
-  rm -rf "$dest/$rel"
+  rm -rf "${dest:?}/${rel:?}"
   mv "$tmp/out/$rel" "$dest/$rel"
 done
 echo "$wanted" >"$stamp"

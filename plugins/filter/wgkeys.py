@@ -22,7 +22,7 @@ from ansible_collections.wgnet.containers.plugins.module_utils.wgpool import pai
 def _guarded(compute):
     """Run a computation, turning bad input into AnsibleFilterError."""
     if not crypto_available():
-        raise AnsibleFilterError("pycryptodome >= 3.19 is required on the controller for the wgnet.containers key filters")
+        raise AnsibleFilterError("pycryptodome >= 3.21 is required on the controller for the wgnet.containers key filters")
     try:
         return compute()
     except WgKeyError as exc:

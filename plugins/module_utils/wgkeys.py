@@ -124,7 +124,7 @@ def clamp(digest):
 def public_from_private(private_raw):
     """X25519 public key of a 32-byte private key, as raw bytes."""
     if EccXPoint is None:
-        raise RuntimeError("pycryptodome with Curve25519 support (3.19 or later) is required")
+        raise RuntimeError("pycryptodome with EccXPoint (3.21 or later) is required")
     # X25519 clamps the scalar and reads it little-endian; the base point is u=9.
     point = EccXPoint(9, "curve25519") * int.from_bytes(clamp(private_raw), "little")
     return point.x.to_bytes(KEY_LEN, "little")

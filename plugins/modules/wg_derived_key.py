@@ -27,7 +27,7 @@ description:
 author:
   - wgnet.containers maintainers (@wgnet)
 requirements:
-  - pycryptodome >= 3.19 (for X25519)
+  - pycryptodome >= 3.21 (for X25519)
 attributes:
   check_mode:
     description: Can run in check mode and return the same result as a normal run.
@@ -223,7 +223,7 @@ def main():
         supports_check_mode=True,
     )
     if not crypto_available():
-        module.fail_json(msg=missing_required_lib("pycryptodome >= 3.19"))
+        module.fail_json(msg=missing_required_lib("pycryptodome >= 3.21"))
 
     params = module.params
     include_private = params["return_private_key"]

@@ -30,7 +30,7 @@ author:
   - wgnet.containers maintainers (@wgnet)
 requirements:
   - pyroute2 >= 0.9
-  - pycryptodome >= 3.19
+  - pycryptodome >= 3.21
   - wireguard-go, for the userspace backend
 attributes:
   check_mode:

@@ -84,8 +84,11 @@ def test_hub_serves_the_pool_and_rekeys_live(hub_host):
             assert attach(name, deriver, "10.79.0.%d" % (index + 1))["changed"]
             assert in_container(name, "ping", "-c", "1", "-W", "2", HUB_ADDRESS).returncode == 0
         kept_key = deriver.public_key("10.79.0.1")
-        handshakes = lambda: dict(line.split() for line in sh(  # noqa: E731
-            "ip", "netns", "exec", hub_host.netns, "wg", "show", "wg0", "latest-handshakes").stdout.splitlines())
+
+        def handshakes():
+            out = sh("ip", "netns", "exec", hub_host.netns, "wg", "show", "wg0", "latest-handshakes").stdout
+            return dict(line.split() for line in out.splitlines())
+
         wait_for(lambda: int(handshakes()[kept_key]) > 0, "the first container's handshake")
         before = handshakes()[kept_key]
 
