@@ -1,4 +1,4 @@
-"""The Molecule scenario `default` passes end to end on Docker-in-Docker hosts.
+"""The Molecule scenarios `default` and `scale-out` pass end to end on Docker-in-Docker hosts.
 
 `molecule test -s default` creates a hub and two Docker hosts from
 wgnet/host:bookworm, prepares them (inner dockerd, three app containers each),
@@ -10,7 +10,12 @@ Run it alone:
     scripts/test.sh tests/integration/test_molecule.py
     .venv/bin/python -m pytest tests/integration/test_molecule.py   # machine already set up
 
-The full Molecule output is kept in .cache/molecule/default-test.log.
+`scale-out` (the article's scenario 2) converges, then grows the pool from a
+/24 to a /23 and adds a labelled container while every container pings the hub
+five times a second; verify checks that no ping was lost and that no peer's
+counters were reset on the hub (its session was never re-created).
+
+The full Molecule output is kept in .cache/molecule/<scenario>-test.log.
 """
 
 import os
@@ -22,7 +27,10 @@ from collection_link import COLLECTIONS
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.dirname(sys.executable)
-LOG = os.path.join(REPO, ".cache", "molecule", "default-test.log")
+SCENARIO_STEPS = {
+    "default": ("create", "prepare", "check", "converge", "idempotence", "side_effect", "verify", "destroy"),
+    "scale-out": ("create", "prepare", "converge", "side_effect", "verify", "destroy"),
+}
 
 
 def molecule_env():
@@ -38,7 +46,9 @@ def molecule_env():
     return env
 
 
-def test_molecule_default_scenario():
+def run_scenario(scenario):
+    """molecule test -s SCENARIO; returns its output without colours, the log's path."""
+    log = os.path.join(REPO, ".cache", "molecule", "%s-test.log" % scenario)
     env = molecule_env()
     # community.docker and ansible.posix for the docker driver, without Galaxy.
     deps = subprocess.run(["bash", os.path.join(REPO, "scripts", "molecule-deps.sh")], env=env,
@@ -47,29 +57,40 @@ def test_molecule_default_scenario():
 
     molecule = os.path.join(BIN, "molecule")
     try:
-        result = subprocess.run([molecule, "test", "-s", "default"], cwd=REPO, env=env,
+        result = subprocess.run([molecule, "test", "-s", scenario], cwd=REPO, env=env,
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 text=True, check=False, timeout=1500)
     except subprocess.TimeoutExpired:
         # Killed halfway: leave no hosts behind for the next run.
-        subprocess.run([molecule, "destroy", "-s", "default"], cwd=REPO, env=env, stdin=subprocess.DEVNULL,
+        subprocess.run([molecule, "destroy", "-s", scenario], cwd=REPO, env=env, stdin=subprocess.DEVNULL,
                        capture_output=True, check=False, timeout=300)
         raise
-    os.makedirs(os.path.dirname(LOG), exist_ok=True)
-    with open(LOG, "w") as log:
-        log.write(result.stdout)
+    os.makedirs(os.path.dirname(log), exist_ok=True)
+    with open(log, "w") as handle:
+        handle.write(result.stdout)
     out = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout)  # some lines keep colours despite NO_COLOR
     assert result.returncode == 0, "molecule test failed (%d), full log in %s:\n%s" % (
-        result.returncode, LOG, out[-12000:])
-    # Each step logs "[default > <step>] Executed: Successful" as it ends (the final
+        result.returncode, log, out[-12000:])
+    # Each step logs "[<scenario> > <step>] Executed: Successful" as it ends (the final
     # recap is not to be trusted: it has shown a failed idempotence as successful).
-    assert "Executed: Failed" not in out, "a step failed, see %s" % LOG
-    for step in ("create", "prepare", "check", "converge", "idempotence", "verify", "destroy"):
-        assert re.search(r"\[default\W+%s\] Executed: Successful" % step, out), "step %s did not pass, see %s" % (step, LOG)
+    assert "Executed: Failed" not in out, "a step failed, see %s" % log
+    for step in SCENARIO_STEPS[scenario]:
+        assert re.search(r"\[%s\W+%s\] Executed: Successful" % (re.escape(scenario), step), out), \
+            "step %s did not pass, see %s" % (step, log)
+    return out, log
+
+
+def test_molecule_default_scenario():
+    out, log = run_scenario("default")
     # The second converge itself: every host ran and changed nothing.
     second = re.search(r"idempotence\] Executing(.*?)idempotence\]", out, re.S)
-    assert second, "no idempotence run in %s" % LOG
+    assert second, "no idempotence run in %s" % log
     recap = dict(re.findall(r"^\s*(\S+)\s+: ok=\d+\s+changed=(\d+)", second.group(1), re.M))
     assert set(recap) >= {"hub", "docker1", "docker2"}, recap
     assert set(recap.values()) == {"0"}, "not idempotent: %s" % recap
     assert "Idempotence test failed" not in out
+
+
+def test_molecule_scale_out_scenario():
+    out, log = run_scenario("scale-out")
+    assert "Check that every echo request was answered" in out, "verify did not check the pings, see %s" % log
