@@ -54,35 +54,6 @@ options:
     description: MTU of the interface.
     type: int
     default: 1420
-  peers:
-    description:
-      - The peers, usually just the hub. Peers not listed are removed.
-      - Peers are reconciled one by one; an unchanged peer keeps its session.
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      public_key:
-        description: The peer's base64 public key.
-        type: str
-        required: true
-      endpoint:
-        description:
-          - V(host:port) or V([IPv6]:port). A hostname is resolved on the host.
-          - Without it, the endpoint is learned from the peer and never counts as a change.
-        type: str
-      allowed_ips:
-        description: Destinations routed to this peer inside the tunnel, and sources accepted from it.
-        type: list
-        elements: str
-        default: []
-      persistent_keepalive:
-        description: Seconds between keepalive packets; V(0) for off.
-        type: int
-        default: 0
-      preshared_key:
-        description: An optional base64 preshared key. Never logged or returned.
-        type: str
   default_route:
     description:
       - Route V(0.0.0.0/0) through the tunnel, and V(::/0) when the interface has an IPv6 address,
@@ -119,4 +90,38 @@ options:
     type: str
     choices: [present, absent]
     default: present
+"""
+
+    # The peers option alone, for modules whose other options differ (wg_hub).
+    PEERS = r"""
+options:
+  peers:
+    description:
+      - The peers (for a container, usually just the hub). Peers not listed are removed.
+      - Peers are reconciled one by one; an unchanged peer keeps its session.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      public_key:
+        description: The peer's base64 public key.
+        type: str
+        required: true
+      endpoint:
+        description:
+          - V(host:port) or V([IPv6]:port). A hostname is resolved on the host.
+          - Without it, the endpoint is learned from the peer and never counts as a change.
+        type: str
+      allowed_ips:
+        description: Destinations routed to this peer inside the tunnel, and sources accepted from it.
+        type: list
+        elements: str
+        default: []
+      persistent_keepalive:
+        description: Seconds between keepalive packets; V(0) for off.
+        type: int
+        default: 0
+      preshared_key:
+        description: An optional base64 preshared key. Never logged or returned.
+        type: str
 """

@@ -19,7 +19,7 @@ import stat
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.wgnet.containers.plugins.module_utils import wgdevice
+from ansible_collections.wgnet.containers.plugins.module_utils import wgdevice, wgquick
 from ansible_collections.wgnet.containers.plugins.module_utils.netns import (
     HAS_PYROUTE2,
     MAX_IFNAME,
@@ -278,13 +278,7 @@ def read_current(ns, target, name, userspace):
 
 
 def read_dns(path):
-    if path is None:
-        return None
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except (IOError, OSError):
-        return None
+    return None if path is None else wgquick.read(path)
 
 
 def write_dns(path, content):

@@ -32,6 +32,8 @@ requirements:
   - pyroute2 >= 0.9
   - pycryptodome >= 3.21
   - wireguard-go, for the userspace backend
+extends_documentation_fragment:
+  - wgnet.containers.wg_interface.peers
 attributes:
   check_mode:
     description: Reports what would change and changes nothing.
@@ -91,17 +93,6 @@ options:
       - The same keys as one newline-separated text, as
         RV(wgnet.containers.wg_derived_key#module:public_keys_text) returns them; lighter for large pools.
     type: str
-  peers:
-    description: More peers, as in M(wgnet.containers.wg_container_iface).
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      public_key: {description: The peer's base64 public key., type: str, required: true}
-      endpoint: {description: "V(host:port) or V([IPv6]:port).", type: str}
-      allowed_ips: {description: Allowed IPs in CIDR form., type: list, elements: str, default: []}
-      persistent_keepalive: {description: Seconds; V(0) for off., type: int, default: 0}
-      preshared_key: {description: Base64 preshared key. Never logged., type: str}
   forward:
     description: Forward between peers, without ICMP redirects, now and after a reboot.
     type: bool
