@@ -40,6 +40,7 @@ build_time=$((SECONDS - build_start))
 
 stage=$(mktemp -d /var/tmp/wgnet-vm-run.XXXXXX)
 trap 'rm -rf --one-file-system "$stage"' EXIT
+trap 'exit 130' INT TERM # so that the EXIT trap runs on these too
 mkdir -p "$stage/results"
 # The checkout as it is now, committed or not, without what git ignores (.venv,
 # .cache), as one tar file: one read over 9p instead of one per file.
@@ -104,6 +105,6 @@ awk -v build="$build_time" -v start="$start" -v end="$end" '
     }
     if ("init" in t) printf "boot (kernel start to init): %.1fs\n", t["init"]
     if ("copied" in t) printf "checkout unpacked: %.1fs\n", t["copied"] - t["init"]
-    if ("copied" in t && "done" in t) printf "command: %.1fs\n", t["done"] - t["copied"]
+    if ("copied" in t && "finished" in t) printf "command: %.1fs\n", t["finished"] - t["copied"]
   }' "$results/timings" "$results/host-times" 2>/dev/null | tee "$results/timings.txt" >&2 || true
 exit "$rc"

@@ -274,8 +274,8 @@ class KernelDevice:
         self._wg = ns.wireguard()
 
     def get(self):
-        (msg,) = self._wg.info(self.ifname)
-        return parse_genl_device(msg)
+        # A device with many peers comes back as several messages (a netlink dump).
+        return parse_genl_device(self._wg.info(self.ifname))
 
     def apply(self, fields, operations):
         try:
@@ -316,31 +316,43 @@ def _key_attr(value):
     return None if text == ZERO_KEY else text
 
 
-def parse_genl_device(msg):
-    """A WG_CMD_GET_DEVICE reply as (config, stats) in wgconfig's normal form."""
+def parse_genl_device(msgs):
+    """A WG_CMD_GET_DEVICE reply as (config, stats) in wgconfig's normal form.
+
+    ``msgs`` is the reply's messages (one message is taken as a reply of one).
+    The kernel splits a large device over several: the device's own attributes
+    come in the first, and a peer cut at a message's end comes again in the
+    next with its public key and the rest of its allowed IPs only.
+    """
+    if hasattr(msgs, "get_attr"):
+        msgs = [msgs]
+    first = msgs[0]
     config = {
-        "private_key": _key_attr(msg.get_attr("WGDEVICE_A_PRIVATE_KEY")),
-        "listen_port": msg.get_attr("WGDEVICE_A_LISTEN_PORT") or 0,
-        "fwmark": msg.get_attr("WGDEVICE_A_FWMARK") or 0,
+        "private_key": _key_attr(first.get_attr("WGDEVICE_A_PRIVATE_KEY")),
+        "listen_port": first.get_attr("WGDEVICE_A_LISTEN_PORT") or 0,
+        "fwmark": first.get_attr("WGDEVICE_A_FWMARK") or 0,
         "peers": {},
     }
     stats = {}
-    for peer in msg.get_attr("WGDEVICE_A_PEERS") or []:
-        key = _key_attr(peer.get_attr("WGPEER_A_PUBLIC_KEY"))
-        endpoint = peer.get_attr("WGPEER_A_ENDPOINT")
-        allowed = [a["addr"] for a in (peer.get_attr("WGPEER_A_ALLOWEDIPS") or []) if "addr" in a]
-        config["peers"][key] = {
-            "endpoint": _format_genl_endpoint(endpoint),
-            "allowed_ips": sorted(allowed),
-            "persistent_keepalive": peer.get_attr("WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL") or 0,
-            "preshared_key": _key_attr(peer.get_attr("WGPEER_A_PRESHARED_KEY")),
-        }
-        handshake = peer.get_attr("WGPEER_A_LAST_HANDSHAKE_TIME")
-        stats[key] = {
-            "latest_handshake": handshake["tv_sec"] if handshake else 0,
-            "transfer_rx": peer.get_attr("WGPEER_A_RX_BYTES") or 0,
-            "transfer_tx": peer.get_attr("WGPEER_A_TX_BYTES") or 0,
-        }
+    for msg in msgs:
+        for peer in msg.get_attr("WGDEVICE_A_PEERS") or []:
+            key = _key_attr(peer.get_attr("WGPEER_A_PUBLIC_KEY"))
+            allowed = [a["addr"] for a in (peer.get_attr("WGPEER_A_ALLOWEDIPS") or []) if "addr" in a]
+            if key in config["peers"]:  # the rest of a peer cut at the previous message's end
+                config["peers"][key]["allowed_ips"] = sorted(config["peers"][key]["allowed_ips"] + allowed)
+                continue
+            config["peers"][key] = {
+                "endpoint": _format_genl_endpoint(peer.get_attr("WGPEER_A_ENDPOINT")),
+                "allowed_ips": sorted(allowed),
+                "persistent_keepalive": peer.get_attr("WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL") or 0,
+                "preshared_key": _key_attr(peer.get_attr("WGPEER_A_PRESHARED_KEY")),
+            }
+            handshake = peer.get_attr("WGPEER_A_LAST_HANDSHAKE_TIME")
+            stats[key] = {
+                "latest_handshake": handshake["tv_sec"] if handshake else 0,
+                "transfer_rx": peer.get_attr("WGPEER_A_RX_BYTES") or 0,
+                "transfer_tx": peer.get_attr("WGPEER_A_TX_BYTES") or 0,
+            }
     return config, stats
 
 
@@ -350,16 +362,26 @@ def _format_genl_endpoint(endpoint):
     return format_endpoint(endpoint["addr"], endpoint["port"])
 
 
+_PROBED = {}
+
+
 def kernel_supports_wireguard():
-    """Does `ip link add type wireguard` work here? Probed with a throwaway link."""
-    name = "wgnprobe%d" % (os.getpid() % 10000000)
-    with IPRoute() as ipr:
-        try:
-            ipr.link("add", ifname=name, kind="wireguard")
-        except NetlinkError:
-            return False
-        ipr.link("del", ifname=name)
-    return True
+    """Does `ip link add type wireguard` work here? Probed with a throwaway link, once per run.
+
+    Each probe is a link made and deleted in the host's namespace: an event for
+    whatever watches its links, and an RCU grace period for the kernel.
+    """
+    if "wireguard" not in _PROBED:
+        name = "wgnprobe%d" % (os.getpid() % 10000000)
+        with IPRoute() as ipr:
+            try:
+                ipr.link("add", ifname=name, kind="wireguard")
+                _PROBED["wireguard"] = True
+            except NetlinkError:
+                _PROBED["wireguard"] = False
+            else:
+                ipr.link("del", ifname=name)
+    return _PROBED["wireguard"]
 
 
 class KernelBackend:
@@ -386,7 +408,14 @@ class KernelBackend:
         host_ipr.link("add", ifname=ifname, kind="wireguard", net_ns_fd=ns.fd)
         try:
             device = KernelDevice(ns, ifname)
-            device.apply(*plan_device({"peers": {}}, config))
+            fields, operations = plan_device({"peers": {}}, config)
+            device.apply(fields, operations)
+            # The kernel binds the UDP socket when the link comes up, not when the
+            # port is set: up it goes here, so that a port in use fails here, by name.
+            try:
+                ns.set_link(ns.link(ifname)["index"], state="up")
+            except NetlinkError as exc:
+                raise port_error(fields, exc.code) or DeviceError("kernel WireGuard %s: %s" % (ifname, exc))
         except Exception:
             link = ns.link(ifname)
             if link:

@@ -1,8 +1,8 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # Runs inside the test VM as its PID 1, exec'd by /usr/local/sbin/wgnet-vm-init
 # (scripts/vm-build.sh) from the folder that scripts/vm-run.sh shares at
-# /mnt/wgnet: src/ (a copy of the checkout), command (the command to run, one
-# argument a line). It copies the checkout to the VM's disk, loads WireGuard,
+# /mnt/wgnet, with src.tar (the checkout) and command (the command to run, one
+# argument a line). It unpacks the checkout on the VM's disk, loads WireGuard,
 # runs the command there, leaves rc, output.log and timings in
 # /mnt/wgnet/results, and powers the VM off whatever happens.
 set -u
@@ -30,14 +30,16 @@ if ! modprobe wireguard; then
   exit
 fi
 echo "kernel $(uname -r), wireguard $(cat /sys/module/wireguard/version 2>/dev/null)" >"$results/kernel"
+modprobe tun # /dev/net/tun, for wireguard-go (the userspace backend, for comparison)
 
 rm -rf "$work"
-cp -a "$share/src" "$work"
+mkdir -p "$work"
+tar -C "$work" -xf "$share/src.tar"
 stamp copied
 cd "$work" || exit
 mapfile -t command <"$share/command"
 export WGNET_IN_VM=1 WGNET_VM_RESULTS=$results
 "${command[@]}" 2>&1 | tee "$results/output.log"
 rc=${PIPESTATUS[0]}
-stamp done
+stamp finished
 echo "$rc" >"$results/rc"
