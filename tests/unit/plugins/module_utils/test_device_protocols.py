@@ -97,3 +97,37 @@ def test_host_side_names_are_short_stable_and_distinct():
     name = host_side_name("container-id", "wg0")
     assert len(name) == 15 and name == host_side_name("container-id", "wg0")
     assert name != host_side_name("container-id", "wg1") != host_side_name("other", "wg0")
+
+
+def decoded_message(attrs):
+    """A WG_CMD_GET_DEVICE message encoded as the kernel would, then decoded by pyroute2."""
+    msg = wgmsg()
+    msg["cmd"], msg["version"], msg["attrs"] = 0, 1, attrs
+    msg.encode()
+    out = wgmsg(msg.data)
+    out.decode()
+    return out
+
+
+def host_routes(*octets):
+    return [{"attrs": [["WGALLOWEDIP_A_FAMILY", 2], ["WGALLOWEDIP_A_IPADDR", bytes([10, 0, 0, o])],
+                       ["WGALLOWEDIP_A_CIDR_MASK", 32]]} for o in octets]
+
+
+def test_parse_genl_device_merges_a_dump_split_over_messages():
+    """The kernel splits a large device: its attributes first, a cut peer continued with its key and IPs only."""
+    private, first, cut = key(), key(), key()
+    part1 = decoded_message([
+        ["WGDEVICE_A_IFNAME", "wg0"], ["WGDEVICE_A_PRIVATE_KEY", private], ["WGDEVICE_A_LISTEN_PORT", 51820],
+        ["WGDEVICE_A_PEERS", [
+            {"attrs": [["WGPEER_A_PUBLIC_KEY", first], ["WGPEER_A_ALLOWEDIPS", host_routes(1)]]},
+            {"attrs": [["WGPEER_A_PUBLIC_KEY", cut], ["WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL", 25],
+                       ["WGPEER_A_ALLOWEDIPS", host_routes(2, 3)]]}]]])
+    part2 = decoded_message([["WGDEVICE_A_IFNAME", "wg0"], ["WGDEVICE_A_PEERS", [
+        {"attrs": [["WGPEER_A_PUBLIC_KEY", cut], ["WGPEER_A_ALLOWEDIPS", host_routes(4)]]}]]])
+    config, stats = parse_genl_device([part1, part2])
+    assert config["private_key"] == private and config["listen_port"] == 51820
+    assert config["peers"][first]["allowed_ips"] == ["10.0.0.1/32"]
+    assert config["peers"][cut]["allowed_ips"] == ["10.0.0.2/32", "10.0.0.3/32", "10.0.0.4/32"]
+    assert config["peers"][cut]["persistent_keepalive"] == 25
+    assert sorted(stats) == sorted([first, cut])
