@@ -18,15 +18,8 @@ declare -A IMAGES=(
   [wgnet/host:$SUITE]="python3,python3-apt,docker.io,iproute2,iputils-ping,procps"
 )
 
-rootfs=
-cleanup() {
-  [[ -n $rootfs ]] || return 0
-  # debootstrap mounts proc/sys inside; never let rm walk into them.
-  awk -v d="$rootfs/" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r | xargs -r umount -l
-  rm -rf --one-file-system "$rootfs" "$rootfs.log"
-  rootfs=
-}
-trap cleanup EXIT
+rootfs= # the debootstrap folder being built, removed on any exit
+trap remove_rootfs EXIT
 trap 'exit 130' INT TERM # so that the EXIT trap runs on these too
 
 mkdir -p "$CACHE/debs"

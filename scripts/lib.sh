@@ -5,5 +5,15 @@
 log() { printf '[%s] %s\n' "${0##*/}" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
+# Remove the debootstrap folder named by $rootfs (set by the caller), if any.
+# debootstrap mounts proc/sys inside; never let rm walk into them.
+# shellcheck disable=SC2154 # rootfs is the caller's
+remove_rootfs() {
+  [[ -n $rootfs ]] || return 0
+  awk -v d="$rootfs/" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r | xargs -r umount -l
+  rm -rf --one-file-system "$rootfs" "$rootfs.log"
+  rootfs=
+}
+
 # Everything here installs packages, talks to dockerd or runs debootstrap.
 [[ $EUID -eq 0 ]] || die "must run as root"

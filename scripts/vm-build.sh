@@ -50,15 +50,8 @@ if [[ -f $image/complete ]]; then
   exit 0
 fi
 
-rootfs=
-cleanup() {
-  [[ -n $rootfs ]] || return 0
-  # debootstrap mounts proc/sys inside; never let rm walk into them.
-  awk -v d="$rootfs/" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r | xargs -r umount -l
-  rm -rf --one-file-system "$rootfs" "$rootfs.log"
-  rootfs=
-}
-trap cleanup EXIT
+rootfs= # the debootstrap folder being built, removed on any exit
+trap remove_rootfs EXIT
 trap 'exit 130' INT TERM # so that the EXIT trap runs on these too
 
 start=$SECONDS
