@@ -17,8 +17,6 @@ import ipaddress
 import os
 import stat
 
-from ansible.module_utils.basic import missing_required_lib
-
 from ansible_collections.wgnet.containers.plugins.module_utils import wgdevice, wgquick
 from ansible_collections.wgnet.containers.plugins.module_utils.netns import (
     HAS_PYROUTE2,
@@ -452,6 +450,9 @@ def reconcile_many(host, specs):
 
 def run_on_host(module, work):
     """Run ``work(host)`` under the host lock, after reaping, mapping failures to fail_json."""
+    # Imported here: the network driver uses this file on hosts without ansible-core.
+    from ansible.module_utils.basic import missing_required_lib
+
     if not HAS_PYROUTE2:
         module.fail_json(msg=missing_required_lib("pyroute2"))
     if not crypto_available():

@@ -21,6 +21,9 @@ description:
   - Also records which containers are attached, and returns those that were and are no longer listed,
     so that the caller can detach them.
   - Used by the P(wgnet.containers.attach#role) role; fleet-wide uniqueness is checked before it runs.
+  - The wgnet network driver (P(wgnet.containers.network_driver#role) role) records the addresses of its
+    containers in the same file, under the same lock; they stay reserved here, and the driver refuses an
+    address recorded here.
 author:
   - wgnet.containers maintainers (@wgnet)
 attributes:
@@ -77,23 +80,11 @@ detach:
   elements: str
 """
 
-import json
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.wgnet.containers.plugins.module_utils.wgalloc import ALLOCATIONS_PATH, Allocations
 from ansible_collections.wgnet.containers.plugins.module_utils.wgfleet import allocate
 from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import WgnetError
-
-
-def read_state(path):
-    try:
-        with open(path) as handle:
-            return json.load(handle)
-    except (IOError, OSError):
-        return {"allocations": {}, "attached": []}
-    except ValueError:
-        raise WgnetError("state_path: %s is not valid JSON; fix or remove it" % path)
 
 
 def main():
@@ -103,28 +94,25 @@ def main():
             containers=dict(type="list", elements="str", required=True),
             explicit=dict(type="dict", default={}),
             exclude=dict(type="list", elements="str", default=[]),
-            state_path=dict(type="path", default="/var/lib/wgnet/allocations.json"),
+            state_path=dict(type="path", default=ALLOCATIONS_PATH),
         ),
         supports_check_mode=True,
     )
     params = module.params
-    try:
-        before = read_state(params["state_path"])
-        wanted = sorted(set(params["containers"]))
-        addresses = allocate(params["slice"], wanted, params["explicit"], before.get("allocations", {}),
-                             params["exclude"])
-    except (WgnetError, ValueError) as exc:
-        module.fail_json(msg=str(exc))
-    after = {"allocations": dict(before.get("allocations", {}), **addresses), "attached": wanted}
-    detach = sorted(set(before.get("attached", [])) - set(wanted))
-    changed = after != before
-    if changed and not module.check_mode:
-        folder = os.path.dirname(params["state_path"])
-        if not os.path.isdir(folder):
-            os.makedirs(folder, mode=0o755)
-        with open(params["state_path"] + ".tmp", "w") as handle:
-            json.dump(after, handle, indent=1, sort_keys=True)
-        os.rename(params["state_path"] + ".tmp", params["state_path"])
+    # Under the lock the network driver also takes: an address is given once on a host.
+    with Allocations(params["state_path"]) as record:
+        try:
+            before = record.read()
+            wanted = sorted(set(params["containers"]))
+            addresses = allocate(params["slice"], wanted, params["explicit"], before.get("allocations", {}),
+                                 params["exclude"])
+        except (WgnetError, ValueError) as exc:
+            module.fail_json(msg=str(exc))
+        after = {"allocations": dict(before.get("allocations", {}), **addresses), "attached": wanted}
+        detach = sorted(set(before.get("attached", [])) - set(wanted))
+        changed = after != before
+        if changed and not module.check_mode:
+            record.write(after)
     module.exit_json(changed=changed, addresses=addresses, detach=detach, diff={"before": before, "after": after})
 
 

@@ -1,0 +1,60 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) wgnet.containers contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The record of a Docker host's tunnel addresses, shared by the attach role and the network driver.
+
+Both read and write /var/lib/wgnet/allocations.json under one lock, so that
+an address is never given twice on a host, whichever of them gives it.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import fcntl
+import json
+import os
+
+from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import WgnetError
+
+ALLOCATIONS_PATH = "/var/lib/wgnet/allocations.json"
+
+
+def empty():
+    return {"allocations": {}, "attached": []}
+
+
+class Allocations:
+    """``with Allocations(path) as record:`` holds the lock while reading and writing the record."""
+
+    def __init__(self, path=ALLOCATIONS_PATH):
+        self.path = path
+        self._lock = None
+
+    def __enter__(self):
+        # No folder: nothing was ever recorded, and a check-mode run must not make one.
+        if os.path.isdir(os.path.dirname(self.path)):
+            self._lock = open(self.path + ".lock", "a")
+            fcntl.flock(self._lock, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc_info):
+        if self._lock is not None:
+            self._lock.close()
+
+    def read(self):
+        try:
+            with open(self.path) as handle:
+                return json.load(handle)
+        except (IOError, OSError):
+            return empty()
+        except ValueError:
+            raise WgnetError("state_path: %s is not valid JSON; fix or remove it" % self.path)
+
+    def write(self, record):
+        folder = os.path.dirname(self.path)
+        if not os.path.isdir(folder):
+            os.makedirs(folder, mode=0o755)
+        with open(self.path + ".tmp", "w") as handle:
+            json.dump(record, handle, indent=1, sort_keys=True)
+        os.rename(self.path + ".tmp", self.path)

@@ -1,0 +1,453 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) wgnet.containers contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A libnetwork remote network driver: Docker containers whose only network is a WireGuard tunnel.
+
+``docker network create -d wgnet --subnet <slice> -o hub=<name> NET`` and
+``docker run --network NET`` give a container one interface, wg0, with the
+key of the address Docker's IPAM assigned. Join creates the interface on the
+host (its UDP socket stays there) and Docker moves it into the container;
+Leave and DeleteEndpoint remove it and its process. The keys come from a
+0600 file the network_driver role writes; the seed never reaches the host.
+
+The interface itself is made by wgiface.reconcile, as for wg_container_iface.
+Run as ``python -m ansible_collections.wgnet.containers.plugins.module_utils.wgdriver``.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import argparse
+import ipaddress
+import json
+import os
+import signal
+import socketserver
+import stat
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler
+
+from ansible_collections.wgnet.containers.plugins.module_utils import wgdevice, wgiface
+from ansible_collections.wgnet.containers.plugins.module_utils.netns import Namespace, NetlinkError
+from ansible_collections.wgnet.containers.plugins.module_utils.targets import host_target
+from ansible_collections.wgnet.containers.plugins.module_utils.wgalloc import ALLOCATIONS_PATH, Allocations
+from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import WgnetError, parse_address
+
+try:
+    import docker
+    import docker.errors
+except ImportError:  # the install role installs it; only the dns option needs it
+    docker = None
+
+PLUGIN_NAME = "wgnet"
+SOCKET_PATH = "/run/docker/plugins/%s.sock" % PLUGIN_NAME
+CONFIG_PATH = "/etc/wgnet/driver.json"
+STATE_PATH = "/var/lib/wgnet/driver/state.json"
+CONTENT_TYPE = "application/vnd.docker.plugins.v1+json"
+GENERIC = "com.docker.network.generic"
+NETWORK_OPTIONS = ("hub", "mtu", "dns")
+# The host-side name of an endpoint's interface, before Docker moves it and names it wg<N>.
+HOST_PREFIX = "wgd"
+ALLOCATION_PREFIX = "wgnet-driver:"
+DNS_WAIT = 10.0
+
+
+class DriverError(WgnetError):
+    """A refusal Docker shows to the user as it is: it names the option or the object at fault."""
+
+
+# Files --------------------------------------------------------------------------
+
+def read_json(path, default=None):
+    try:
+        with open(path) as handle:
+            return json.load(handle)
+    except (IOError, OSError):
+        if default is None:
+            raise DriverError("cannot read %s; run the wgnet.containers.network_driver role" % path)
+        return default
+    except ValueError:
+        raise DriverError("%s is not valid JSON; fix or remove it" % path)
+
+
+def write_json(path, data):
+    folder = os.path.dirname(path)
+    if not os.path.isdir(folder):
+        os.makedirs(folder, mode=0o700)
+    fd = os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(data, handle, indent=1, sort_keys=True)
+    os.rename(path + ".tmp", path)
+
+
+def read_config(path):
+    """The role's file: this host's slice, its hubs and the private key of every address of the slice."""
+    info = os.stat(path) if os.path.exists(path) else None
+    if info is not None and info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise DriverError("%s holds private keys and is accessible to group or others (mode %04o); chmod 600 it"
+                          % (path, stat.S_IMODE(info.st_mode)))
+    config = read_json(path)
+    for field in ("slice", "hubs", "keys"):
+        if field not in config:
+            raise DriverError("%s has no %r; run the wgnet.containers.network_driver role" % (path, field))
+    return config
+
+
+# Options ------------------------------------------------------------------------
+
+def find_hub(config, value):
+    """A hub by its name in the config, or by its endpoint."""
+    hubs = config["hubs"]
+    if value in hubs:
+        return value
+    for name in sorted(hubs):
+        if hubs[name].get("endpoint") == value:
+            return name
+    raise DriverError("hub: %r is neither the name nor the endpoint of a hub this host knows (%s)"
+                      % (value, ", ".join(sorted(hubs)) or "none"))
+
+
+def parse_mtu(value):
+    try:
+        mtu = int(value)
+    except ValueError:
+        raise DriverError("mtu: %r is not a number" % value)
+    if not wgiface.MIN_MTU <= mtu <= wgiface.MAX_MTU:
+        raise DriverError("mtu: %d is out of range (%d to %d)" % (mtu, wgiface.MIN_MTU, wgiface.MAX_MTU))
+    return mtu
+
+
+def parse_dns(value):
+    servers = [s.strip() for s in value.split(",") if s.strip()]
+    for server in servers:
+        try:
+            ipaddress.ip_address(server)
+        except ValueError:
+            raise DriverError("dns: %r is not an IP address (give a comma-separated list)" % server)
+    return servers
+
+
+def network_pools(request, key, option):
+    """The subnets of one family of a CreateNetwork request."""
+    pools = []
+    for data in request.get(key) or []:
+        try:
+            pools.append(str(ipaddress.ip_network(data["Pool"])))
+        except (KeyError, ValueError):
+            raise DriverError("%s: %r is not a subnet" % (option, data.get("Pool")))
+    return pools
+
+
+def network_from_request(config, request):
+    """Check a CreateNetwork request against the config; the network as the driver records it."""
+    options = (request.get("Options") or {}).get(GENERIC) or {}
+    unknown = sorted(set(options) - set(NETWORK_OPTIONS))
+    if unknown:
+        raise DriverError("%s: unknown option (the wgnet driver takes %s)"
+                          % (", ".join(unknown), ", ".join(NETWORK_OPTIONS)))
+    if not options.get("hub"):
+        raise DriverError("hub: missing; give -o hub=<hub name or endpoint>")
+    subnets = network_pools(request, "IPv4Data", "subnet")
+    own_slice = ipaddress.ip_network(config["slice"])
+    for subnet in subnets:
+        if not ipaddress.ip_network(subnet).subnet_of(own_slice):
+            raise DriverError("subnet: %s is not inside this host's slice %s; give --subnet within it"
+                              % (subnet, own_slice))
+    return {
+        "hub": find_hub(config, options["hub"]),
+        "mtu": parse_mtu(options.get("mtu", "1420")),
+        "dns": parse_dns(options.get("dns", "")),
+        "subnets": subnets,
+        "subnets6": network_pools(request, "IPv6Data", "ipv6 subnet"),
+    }
+
+
+# Endpoints ----------------------------------------------------------------------
+
+def host_name(endpoint_id):
+    return (HOST_PREFIX + endpoint_id)[:wgiface.MAX_IFNAME]
+
+
+def interface_spec(config, network, endpoint):
+    """The interface of an endpoint in wgiface's terms: key, hub peer and MTU; Docker adds the addresses."""
+    hub = config["hubs"][network["hub"]]
+    spec = dict((name, option.get("default")) for name, option in wgiface.interface_options().items())
+    spec.update({
+        "name": endpoint["host_name"],
+        "private_key": config["keys"][endpoint["address"]],
+        "mtu": network["mtu"],
+        "default_route": False,  # Docker sets the routes, from Join's StaticRoutes
+        "backend": config.get("backend", "auto"),
+        "userspace_binary": config.get("userspace_binary", "wireguard-go"),
+        "peers": [{"public_key": hub["public_key"], "endpoint": hub.get("endpoint"),
+                   "allowed_ips": hub.get("allowed_ips", []),
+                   "persistent_keepalive": hub.get("persistent_keepalive", 25), "preshared_key": None}],
+    })
+    return spec
+
+
+def remove_device(name):
+    """Stop an endpoint's wireguard-go, or delete its kernel link, wherever the interface is now.
+
+    Docker moves the interface back to the host on Leave; without this, it would stay
+    there holding its key.
+    """
+    ns = Namespace("/proc/self/ns/net")
+    try:
+        device = wgdevice.UserspaceBackend("wireguard-go").find(ns, wgdevice.HOST_TARGET_ID, name)
+        if device is not None:
+            wgdevice.UserspaceBackend.delete(ns, device, name)
+            return
+        link = ns.link(name)
+        if link is not None and link["kind"] == "wireguard":
+            ns.delete_link(link["index"])
+    finally:
+        ns.close()
+
+
+def write_container_dns(sandbox, servers):
+    """Point the container of ``sandbox`` at ``servers``, once Docker has written its resolv.conf.
+
+    Docker writes the file after Join and has no field for it in the reply, so
+    this waits for the container to run. Its resolvers are then reached through wg0.
+    """
+    if docker is None:
+        sys.stderr.write("dns: the Docker SDK for Python is missing; resolv.conf left as Docker wrote it\n")
+        return
+    client = docker.APIClient()
+    deadline = time.time() + DNS_WAIT
+    try:
+        while time.time() < deadline:
+            for container in client.containers(filters={"status": "running"}):
+                attrs = client.inspect_container(container["Id"])
+                if attrs["NetworkSettings"].get("SandboxKey") == sandbox and attrs.get("ResolvConfPath"):
+                    wgiface.write_dns(attrs["ResolvConfPath"], wgiface.render_resolv_conf(servers))
+                    return
+            time.sleep(0.1)
+    except docker.errors.DockerException as exc:
+        sys.stderr.write("dns: cannot reach the Docker daemon (%s)\n" % exc)
+    finally:
+        client.close()
+
+
+# The driver ---------------------------------------------------------------------
+
+class Driver:
+    """The libnetwork calls. Every call that changes something runs under one lock: parallel
+    container starts come in as parallel calls."""
+
+    def __init__(self, config_path=CONFIG_PATH, state_path=STATE_PATH, allocations_path=ALLOCATIONS_PATH):
+        self.config_path = config_path
+        self.state_path = state_path
+        self.allocations_path = allocations_path
+        self.lock = threading.Lock()
+        self.state = read_json(state_path, {"networks": {}, "endpoints": {}})
+
+    def save(self):
+        write_json(self.state_path, self.state)
+
+    def call(self, method, request):
+        """The reply to one call: a dict, with "Err" naming the problem on any failure."""
+        handler = getattr(self, method.replace(".", "_"), None)
+        if handler is None:
+            return {"Err": "%s is not supported by the wgnet driver" % method}
+        try:
+            with self.lock:
+                return handler(request)
+        except (WgnetError, NetlinkError, OSError, KeyError, ValueError) as exc:
+            return {"Err": "wgnet: %s" % exc}
+
+    # Plugin and capabilities ---------------------------------------------------
+
+    def Plugin_Activate(self, request):
+        return {"Implements": ["NetworkDriver"]}
+
+    def NetworkDriver_GetCapabilities(self, request):
+        return {"Scope": "local", "ConnectivityScope": "local"}
+
+    # Networks ------------------------------------------------------------------
+
+    def NetworkDriver_CreateNetwork(self, request):
+        network = network_from_request(read_config(self.config_path), request)
+        self.state["networks"][request["NetworkID"]] = network
+        self.save()
+        return {}
+
+    def NetworkDriver_DeleteNetwork(self, request):
+        if self.state["networks"].pop(request["NetworkID"], None) is not None:
+            self.save()
+        return {}
+
+    # Endpoints -----------------------------------------------------------------
+
+    def NetworkDriver_CreateEndpoint(self, request):
+        network_id, endpoint_id = request["NetworkID"], request["EndpointID"]
+        network = self.state["networks"].get(network_id)
+        if network is None:
+            raise DriverError("network %s is unknown to the driver; recreate it" % network_id[:12])
+        interface = request.get("Interface") or {}
+        if not interface.get("Address"):
+            raise DriverError("address: Docker assigned no IPv4 address; give the network a --subnet")
+        address = str(parse_address(interface["Address"]))
+        config = read_config(self.config_path)
+        if address not in config["keys"]:
+            raise DriverError("address: %s has no key in %s (the role derives the keys of the slice %s)"
+                              % (address, self.config_path, config["slice"]))
+        self.reserve(endpoint_id, address, config)
+        self.state["endpoints"][endpoint_id] = {
+            "network": network_id, "address": address, "host_name": host_name(endpoint_id), "sandbox": None,
+        }
+        self.save()
+        return {"Interface": {}}
+
+    def reserve(self, endpoint_id, address, config):
+        """Record the address in the file the attach role uses; refuse one it or a hub has."""
+        hub_addresses = {str(parse_address(h["address"])): n for n, h in config["hubs"].items() if h.get("address")}
+        if address in hub_addresses:
+            raise DriverError("address: %s is the address of the hub %s; exclude it with --ip-range or --aux-address"
+                              % (address, hub_addresses[address]))
+        with Allocations(self.allocations_path) as allocations:
+            record = allocations.read()
+            for owner, taken in record.get("allocations", {}).items():
+                if taken == address and not owner.startswith(ALLOCATION_PREFIX):
+                    raise DriverError("address: %s is already the address of the container %s attached by the "
+                                      "attach role; give this network an --ip-range that avoids it" % (address, owner))
+            record.setdefault("allocations", {})[ALLOCATION_PREFIX + endpoint_id] = address
+            allocations.write(record)
+
+    def release(self, endpoint_id):
+        with Allocations(self.allocations_path) as allocations:
+            record = allocations.read()
+            if record.get("allocations", {}).pop(ALLOCATION_PREFIX + endpoint_id, None) is not None:
+                allocations.write(record)
+
+    def NetworkDriver_DeleteEndpoint(self, request):
+        endpoint = self.state["endpoints"].pop(request["EndpointID"], None)
+        if endpoint is not None:
+            remove_device(endpoint["host_name"])
+            self.release(request["EndpointID"])
+            self.save()
+        return {}
+
+    def NetworkDriver_EndpointOperInfo(self, request):
+        endpoint = self.state["endpoints"].get(request["EndpointID"]) or {}
+        return {"Value": {"address": endpoint.get("address"), "host_name": endpoint.get("host_name")}}
+
+    # Join and Leave ------------------------------------------------------------
+
+    def NetworkDriver_Join(self, request):
+        endpoint = self.state["endpoints"].get(request["EndpointID"])
+        if endpoint is None:
+            raise DriverError("endpoint %s is unknown to the driver" % request["EndpointID"][:12])
+        network = self.state["networks"][endpoint["network"]]
+        spec = interface_spec(read_config(self.config_path), network, endpoint)
+        host = wgiface.Host(check_mode=False)
+        try:
+            host.lock()  # the modules' lock: an attach run and a container start do not interleave
+            wgiface.reconcile(host, spec, target=host_target())
+        finally:
+            host.close()
+        endpoint["sandbox"] = request.get("SandboxKey")
+        self.save()
+        if network["dns"]:
+            threading.Thread(target=write_container_dns, args=(endpoint["sandbox"], network["dns"]),
+                             daemon=True).start()
+        routes = [{"Destination": "0.0.0.0/0", "RouteType": 1}]
+        if network["subnets6"]:
+            routes.append({"Destination": "::/0", "RouteType": 1})
+        return {
+            "InterfaceName": {"SrcName": endpoint["host_name"], "DstPrefix": "wg"},
+            "DisableGatewayService": True,
+            "StaticRoutes": routes,
+        }
+
+    def NetworkDriver_Leave(self, request):
+        endpoint = self.state["endpoints"].get(request["EndpointID"])
+        if endpoint is not None:
+            remove_device(endpoint["host_name"])
+            endpoint["sandbox"] = None
+            self.save()
+        return {}
+
+    # Calls a local WireGuard network has nothing to do for ---------------------
+
+    def NetworkDriver_DiscoverNew(self, request):
+        return {}
+
+    def NetworkDriver_DiscoverDelete(self, request):
+        return {}
+
+    def NetworkDriver_ProgramExternalConnectivity(self, request):
+        return {}
+
+    def NetworkDriver_RevokeExternalConnectivity(self, request):
+        return {}
+
+
+# The server ---------------------------------------------------------------------
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self):
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            request = json.loads(body.decode("utf-8")) if body.strip() else {}
+            if not isinstance(request, dict):
+                raise ValueError("the request body is not a JSON object")
+        except ValueError as exc:
+            reply = {"Err": "wgnet: bad request (%s)" % exc}
+        else:
+            reply = self.server.driver.call(self.path.lstrip("/"), request)
+        data = json.dumps(reply).encode("utf-8")
+        self.send_response(200)  # failures travel as {"Err"}: Docker shows them as they are
+        self.send_header("Content-Type", CONTENT_TYPE)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def address_string(self):
+        return "docker"
+
+    def log_message(self, fmt, *args):
+        sys.stderr.write("%s %s\n" % (time.strftime("%Y-%m-%dT%H:%M:%S"), fmt % args))
+
+
+class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+
+    def __init__(self, path, driver):
+        if os.path.exists(path):
+            os.unlink(path)  # left by a driver that did not stop cleanly
+        os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+        socketserver.UnixStreamServer.__init__(self, path, Handler)
+        os.chmod(path, 0o660)
+        self.driver = driver
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="wgnet libnetwork remote network driver")
+    parser.add_argument("--socket", default=SOCKET_PATH)
+    parser.add_argument("--config", default=CONFIG_PATH)
+    parser.add_argument("--state", default=STATE_PATH)
+    parser.add_argument("--allocations", default=ALLOCATIONS_PATH)
+    args = parser.parse_args(argv)
+    os.umask(0o077)
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+    server = Server(args.socket, Driver(args.config, args.state, args.allocations))
+    sys.stderr.write("wgnet driver listening on %s\n" % args.socket)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        os.unlink(args.socket)
+
+
+if __name__ == "__main__":
+    main()
