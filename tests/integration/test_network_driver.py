@@ -1,0 +1,144 @@
+"""The wgnet network driver against a real dockerd, real containers and a real wireguard-go hub."""
+
+import json
+import threading
+import time
+
+import pytest
+
+from drivertest import DriverHost, driver_processes, host_links
+from wgtest import in_container, sh, wait_for
+
+
+@pytest.fixture(scope="module")
+def host():
+    host = DriverHost(hub_subnet=60)
+    host.start()
+    yield host
+    host.close()
+
+
+@pytest.fixture(autouse=True)
+def clean(host):
+    yield
+    host.remove_all()
+    assert host_links() == [] and driver_processes() == set()
+
+
+def ping_hub(host, container):
+    return in_container(container, "ping", "-c", "1", "-W", "2", host.hub.address).returncode == 0
+
+
+def links_of(container):
+    out = sh("docker", "exec", container, "ip", "-o", "link", "show").stdout
+    return sorted(line.split(":")[1].strip() for line in out.splitlines())
+
+
+@pytest.mark.parametrize("options, subnet, expected", [
+    ([], None, "hub: missing"),
+    (["-o", "hub=nowhere"], None, "hub: 'nowhere' is neither the name nor the endpoint"),
+    (["-o", "hub=main", "-o", "mtu=big"], None, "mtu: 'big' is not a number"),
+    (["-o", "hub=main", "-o", "mtu=100"], None, "mtu: 100 is out of range"),
+    (["-o", "hub=main", "-o", "dns=10.0.0.1,resolver"], None, "dns: 'resolver' is not an IP address"),
+    (["-o", "hub=main", "-o", "seed=c2VjcmV0"], None, "seed: unknown option"),
+    (["-o", "hub=main"], "10.99.0.0/24", "subnet: 10.99.0.0/24 is not inside this host's slice"),
+])
+def test_bad_network_option_is_a_clean_err(host, options, subnet, expected):
+    name, result = host.network(*options, subnet=subnet)
+    assert result.returncode != 0
+    assert "remote: wgnet: " + expected in result.stderr
+    assert sh("docker", "network", "inspect", name, check=False).returncode != 0
+    assert "Traceback" not in host.driver_log() and '" 500 ' not in host.driver_log()
+
+
+def test_hub_by_endpoint_and_containers_in_parallel(host):
+    network, result = host.network("-o", "hub=" + host.hub.endpoint)
+    assert result.returncode == 0, result.stderr
+    results = [None] * 4
+
+    def start(index):
+        results[index] = host.run(network)
+
+    threads = [threading.Thread(target=start, args=(i,)) for i in range(len(results))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [r.returncode for _name, r in results] == [0] * len(results), [r.stderr for _n, r in results]
+    containers = [name for name, _r in results]
+    addresses = {host.address_of(c) for c in containers}
+    assert len(addresses) == len(containers)
+    for container in containers:
+        assert links_of(container) == ["lo", "wg0"]
+        assert ping_hub(host, container)
+    with open(host.allocations) as handle:
+        assert sorted(json.load(handle)["allocations"].values()) == sorted(addresses)
+    host.remove_all()
+    assert host_links() == [] and driver_processes() == set()
+    with open(host.allocations) as handle:
+        assert json.load(handle)["allocations"] == {}
+
+
+def test_restart_stop_remove(host):
+    network, result = host.network("-o", "hub=main", "-o", "mtu=1380")
+    assert result.returncode == 0, result.stderr
+    container, result = host.run(network)
+    assert result.returncode == 0, result.stderr
+    address = host.address_of(container)
+    public_key = host.public_keys[address]
+    assert ping_hub(host, container)
+    assert "mtu 1380" in sh("docker", "exec", container, "ip", "link", "show", "wg0").stdout
+    assert sh("docker", "exec", container, "ip", "route").stdout.startswith("default dev wg0")
+
+    before = host.hub.handshakes()[public_key]
+    time.sleep(1.1)  # a new handshake must show as a later second
+    sh("docker", "restart", "-t", "0", container)
+    wait_for(lambda: ping_hub(host, container), "the tunnel after a restart", timeout=5)
+    assert host.address_of(container) == address
+    assert host.hub.handshakes()[public_key] > before  # the same key, so the same hub peer, made a new session
+    assert len(driver_processes()) == 1
+
+    sh("docker", "stop", "-t", "0", container)
+    assert host_links() == [] and driver_processes() == set()
+    sh("docker", "start", container)
+    wait_for(lambda: ping_hub(host, container), "the tunnel after a start", timeout=5)
+    sh("docker", "rm", "-f", container)
+    assert host_links() == [] and driver_processes() == set()
+
+
+def test_state_survives_a_driver_restart(host):
+    network, result = host.network("-o", "hub=main")
+    assert result.returncode == 0, result.stderr
+    container, result = host.run(network)
+    assert result.returncode == 0, result.stderr
+    host.stop()
+    host.start()
+    assert ping_hub(host, container)  # the tunnel does not depend on the driver process
+    sh("docker", "stop", "-t", "0", container)  # Leave and DeleteEndpoint reach the new driver
+    assert host_links() == [] and driver_processes() == set()
+    sh("docker", "start", container)
+    wait_for(lambda: ping_hub(host, container), "the tunnel after a start", timeout=5)
+
+
+def test_address_of_the_attach_role_is_refused(host):
+    network, result = host.network("-o", "hub=main", subnet=host.slice.replace(".0/26", ".32/27"))
+    assert result.returncode == 0, result.stderr
+    with open(host.allocations, "w") as handle:  # .33 is the network's gateway: the first address given is .34
+        json.dump({"allocations": {"web": "10.77.60.34"}, "attached": ["web"]}, handle)
+    container, result = host.run(network)
+    assert result.returncode != 0
+    assert "address: 10.77.60.34 is already the address of the container web" in result.stderr
+    assert host_links() == [] and driver_processes() == set()
+
+
+def test_dns_and_ipv6(host):
+    network, result = host.network("-o", "hub=main", "-o", "dns=" + host.hub.address, "--ipv6",
+                                   "--subnet", "fd77:60::/64")
+    assert result.returncode == 0, result.stderr
+    container, result = host.run(network)
+    assert result.returncode == 0, result.stderr
+    wait_for(lambda: "nameserver %s" % host.hub.address in in_container(container, "cat", "/etc/resolv.conf").stdout,
+             "the network's resolver in resolv.conf")
+    assert "inet6 fd77:60::" in sh("docker", "exec", container, "ip", "-6", "addr", "show", "wg0").stdout
+    assert "default dev wg0" in sh("docker", "exec", container, "ip", "-6", "route").stdout
+    assert ping_hub(host, container)
