@@ -22,8 +22,8 @@ import signal
 import subprocess
 import time
 
-from ansible_collections.wgnet.containers.plugins.module_utils import uapi
-from ansible_collections.wgnet.containers.plugins.module_utils.wgconfig import ZERO_KEY, format_endpoint, plan_device
+from ansible_collections.wgnet.containers.plugins.module_utils import uapi, wggenl
+from ansible_collections.wgnet.containers.plugins.module_utils.wgconfig import plan_device
 from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import WgnetError
 from ansible_collections.wgnet.containers.plugins.module_utils.netns import (
     HAS_PYROUTE2,
@@ -33,6 +33,7 @@ from ansible_collections.wgnet.containers.plugins.module_utils.netns import (
 
 if HAS_PYROUTE2:
     from pyroute2 import IPRoute
+    from pyroute2.netlink import NLM_F_ACK, NLM_F_REQUEST
 
 RUN_DIR = "/run/wgnet"
 REGISTRY_DIR = os.path.join(RUN_DIR, "userspace")
@@ -275,91 +276,16 @@ class KernelDevice:
 
     def get(self):
         # A device with many peers comes back as several messages (a netlink dump).
-        return parse_genl_device(self._wg.info(self.ifname))
+        return wggenl.parse_device(self._wg.info(self.ifname))
 
     def apply(self, fields, operations):
+        """Send the plan in as few messages as wggenl packs it into, each acknowledged before the next."""
         try:
-            if fields:
-                self._wg.set(self.ifname, listen_port=fields.get("listen_port"), fwmark=fields.get("fwmark"),
-                             private_key=fields.get("private_key"))
-            for action, key, data in operations:
-                self._wg.set(self.ifname, peer=genl_peer(action, key, data))
+            for attr_chain in wggenl.set_device_messages(self.ifname, fields, operations):
+                tuple(self._wg.nlm_request(wggenl.SetDeviceMessage(attr_chain), msg_type=self._wg.prid,
+                                           msg_flags=NLM_F_REQUEST | NLM_F_ACK))
         except NetlinkError as exc:
             raise port_error(fields, exc.code) or DeviceError("kernel WireGuard %s: %s" % (self.ifname, exc))
-
-
-def genl_peer(action, key, data):
-    """A wgconfig peer operation as pyroute2's WireGuard.set() peer dict."""
-    peer = {"public_key": key}
-    if action == "remove":
-        peer["remove"] = True
-        return peer
-    if data.get("endpoint"):
-        host, _sep, port = data["endpoint"].rpartition(":")
-        peer["endpoint_addr"] = host.strip("[]")
-        peer["endpoint_port"] = int(port)
-    if "persistent_keepalive" in data:
-        peer["persistent_keepalive"] = data["persistent_keepalive"]
-    if data.get("preshared_key"):
-        peer["preshared_key"] = data["preshared_key"]
-    if "allowed_ips" in data:
-        peer["replace_allowed_ips"] = True
-        peer["allowed_ips"] = data["allowed_ips"]
-    return peer
-
-
-def _key_attr(value):
-    """pyroute2 decodes a key to base64 bytes; all zeros means unset."""
-    if value is None:
-        return None
-    text = value.decode("ascii")
-    return None if text == ZERO_KEY else text
-
-
-def parse_genl_device(msgs):
-    """A WG_CMD_GET_DEVICE reply as (config, stats) in wgconfig's normal form.
-
-    ``msgs`` is the reply's messages (one message is taken as a reply of one).
-    The kernel splits a large device over several: the device's own attributes
-    come in the first, and a peer cut at a message's end comes again in the
-    next with its public key and the rest of its allowed IPs only.
-    """
-    if hasattr(msgs, "get_attr"):
-        msgs = [msgs]
-    first = msgs[0]
-    config = {
-        "private_key": _key_attr(first.get_attr("WGDEVICE_A_PRIVATE_KEY")),
-        "listen_port": first.get_attr("WGDEVICE_A_LISTEN_PORT") or 0,
-        "fwmark": first.get_attr("WGDEVICE_A_FWMARK") or 0,
-        "peers": {},
-    }
-    stats = {}
-    for msg in msgs:
-        for peer in msg.get_attr("WGDEVICE_A_PEERS") or []:
-            key = _key_attr(peer.get_attr("WGPEER_A_PUBLIC_KEY"))
-            allowed = [a["addr"] for a in (peer.get_attr("WGPEER_A_ALLOWEDIPS") or []) if "addr" in a]
-            if key in config["peers"]:  # the rest of a peer cut at the previous message's end
-                config["peers"][key]["allowed_ips"] = sorted(config["peers"][key]["allowed_ips"] + allowed)
-                continue
-            config["peers"][key] = {
-                "endpoint": _format_genl_endpoint(peer.get_attr("WGPEER_A_ENDPOINT")),
-                "allowed_ips": sorted(allowed),
-                "persistent_keepalive": peer.get_attr("WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL") or 0,
-                "preshared_key": _key_attr(peer.get_attr("WGPEER_A_PRESHARED_KEY")),
-            }
-            handshake = peer.get_attr("WGPEER_A_LAST_HANDSHAKE_TIME")
-            stats[key] = {
-                "latest_handshake": handshake["tv_sec"] if handshake else 0,
-                "transfer_rx": peer.get_attr("WGPEER_A_RX_BYTES") or 0,
-                "transfer_tx": peer.get_attr("WGPEER_A_TX_BYTES") or 0,
-            }
-    return config, stats
-
-
-def _format_genl_endpoint(endpoint):
-    if not endpoint or not endpoint.get("port"):
-        return None
-    return format_endpoint(endpoint["addr"], endpoint["port"])
 
 
 _PROBED = {}

@@ -1,13 +1,11 @@
-"""The two device protocols, as text (UAPI) and as netlink messages (generic netlink)."""
+"""The userspace device protocol (UAPI, text) and host-side names; the kernel's is in test_wggenl."""
 
 import base64
 import binascii
 import os
 
-from pyroute2.netlink.generic.wireguard import wgmsg
-
 from ansible_collections.wgnet.containers.plugins.module_utils.uapi import format_set, parse_get
-from ansible_collections.wgnet.containers.plugins.module_utils.wgdevice import genl_peer, host_side_name, parse_genl_device
+from ansible_collections.wgnet.containers.plugins.module_utils.wgdevice import host_side_name
 
 
 def key():
@@ -57,77 +55,8 @@ def test_format_set():
         "public_key=" + hexkey(removed), "remove=true", "", ""])
 
 
-def test_parse_genl_device_from_an_encoded_reply():
-    """Encode a reply the way the kernel would, decode it with pyroute2, parse it."""
-    private, peer_key = key(), key()
-    msg = wgmsg()
-    msg["cmd"] = 0
-    msg["version"] = 1
-    msg["attrs"] = [
-        ["WGDEVICE_A_IFNAME", "wg0"], ["WGDEVICE_A_PRIVATE_KEY", private], ["WGDEVICE_A_LISTEN_PORT", 51820],
-        ["WGDEVICE_A_FWMARK", 0],
-        ["WGDEVICE_A_PEERS", [{"attrs": [
-            ["WGPEER_A_PUBLIC_KEY", peer_key], ["WGPEER_A_PRESHARED_KEY", "A" * 43 + "="],
-            ["WGPEER_A_ENDPOINT", {"addr": "127.0.0.1", "port": 5000}],
-            ["WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL", 25],
-            ["WGPEER_A_ALLOWEDIPS", [{"attrs": [["WGALLOWEDIP_A_FAMILY", 2],
-                                                ["WGALLOWEDIP_A_IPADDR", bytes([10, 0, 0, 0])],
-                                                ["WGALLOWEDIP_A_CIDR_MASK", 24]]}]],
-        ]}]],
-    ]
-    msg.encode()
-    decoded = wgmsg(msg.data)
-    decoded.decode()
-    config, stats = parse_genl_device(decoded)
-    assert config == {"private_key": private, "listen_port": 51820, "fwmark": 0, "peers": {peer_key: {
-        "endpoint": "127.0.0.1:5000", "allowed_ips": ["10.0.0.0/24"], "persistent_keepalive": 25,
-        "preshared_key": None}}}
-    assert stats[peer_key]["latest_handshake"] == 0
-
-
-def test_genl_peer_operations():
-    peer_key = key()
-    assert genl_peer("remove", peer_key, None) == {"public_key": peer_key, "remove": True}
-    assert genl_peer("update", peer_key, {"endpoint": "[fd00::1]:5", "allowed_ips": ["::/0"]}) == {
-        "public_key": peer_key, "endpoint_addr": "fd00::1", "endpoint_port": 5,
-        "replace_allowed_ips": True, "allowed_ips": ["::/0"]}
-
-
 def test_host_side_names_are_short_stable_and_distinct():
     name = host_side_name("container-id", "wg0")
     assert len(name) == 15 and name == host_side_name("container-id", "wg0")
     assert name != host_side_name("container-id", "wg1") != host_side_name("other", "wg0")
 
-
-def decoded_message(attrs):
-    """A WG_CMD_GET_DEVICE message encoded as the kernel would, then decoded by pyroute2."""
-    msg = wgmsg()
-    msg["cmd"], msg["version"], msg["attrs"] = 0, 1, attrs
-    msg.encode()
-    out = wgmsg(msg.data)
-    out.decode()
-    return out
-
-
-def host_routes(*octets):
-    return [{"attrs": [["WGALLOWEDIP_A_FAMILY", 2], ["WGALLOWEDIP_A_IPADDR", bytes([10, 0, 0, o])],
-                       ["WGALLOWEDIP_A_CIDR_MASK", 32]]} for o in octets]
-
-
-def test_parse_genl_device_merges_a_dump_split_over_messages():
-    """The kernel splits a large device: its attributes first, a cut peer continued with its key and IPs only."""
-    private, first, cut = key(), key(), key()
-    part1 = decoded_message([
-        ["WGDEVICE_A_IFNAME", "wg0"], ["WGDEVICE_A_PRIVATE_KEY", private], ["WGDEVICE_A_LISTEN_PORT", 51820],
-        ["WGDEVICE_A_PEERS", [
-            {"attrs": [["WGPEER_A_PUBLIC_KEY", first], ["WGPEER_A_ALLOWEDIPS", host_routes(1)]]},
-            {"attrs": [["WGPEER_A_PUBLIC_KEY", cut], ["WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL", 25],
-                       ["WGPEER_A_ALLOWEDIPS", host_routes(2, 3)]]}]]])
-    part2 = decoded_message([["WGDEVICE_A_IFNAME", "wg0"], ["WGDEVICE_A_PEERS", [
-        {"attrs": [["WGPEER_A_PUBLIC_KEY", cut], ["WGPEER_A_ALLOWEDIPS", host_routes(4)]]}]]])
-    config, stats = parse_genl_device([part1, part2])
-    assert config["private_key"] == private and config["listen_port"] == 51820
-    assert config["peers"][first]["allowed_ips"] == ["10.0.0.1/32"]
-    assert config["peers"][cut]["allowed_ips"] == ["10.0.0.2/32", "10.0.0.3/32", "10.0.0.4/32"]
-    assert config["peers"][cut]["persistent_keepalive"] == 25
-    assert sorted(stats) == sorted([first, cut])
