@@ -73,8 +73,18 @@ class Hub:
         spec.update(extra)
         return spec
 
-    def add_peer(self, public_key, address):
-        sh("wg", "set", self.host_name, "peer", public_key, "allowed-ips", address + "/32")
+    def add_peer(self, public_key, address, preshared_key=None):
+        extra = []
+        if preshared_key:  # from a 0600 file: wg(8) reads keys from files, never from its arguments
+            with tempfile.NamedTemporaryFile("w", delete=False) as psk_file:
+                psk_file.write(preshared_key)
+            os.chmod(psk_file.name, 0o600)
+            extra = ["preshared-key", psk_file.name]
+        try:
+            sh("wg", "set", self.host_name, "peer", public_key, "allowed-ips", address + "/32", *extra)
+        finally:
+            if extra:
+                os.unlink(extra[1])
 
     def remove_peer(self, public_key):
         sh("wg", "set", self.host_name, "peer", public_key, "remove")

@@ -3,6 +3,8 @@
 Namespaces made with `ip netns add` stand in for containers (``netns:``); the
 hubs live in the VM's root namespace, which plays the Docker host. Packets
 are real: every ping goes through the tunnels, encrypted over the VM's loopback.
+The cases every backend shares (idempotence, check mode, diff, peer
+reconciliation) are in tests/integration/ifacecases.py, collected here too.
 """
 
 import base64
@@ -11,8 +13,15 @@ import time
 
 import pytest
 
+# The shared cases, run here against this module's box (a namespace) and hub2.
+from ifacecases import (  # pylint: disable=unused-import
+    test_a_peer_with_many_allowed_ips_is_written_and_read_back_whole,
+    test_changing_one_peer_keeps_the_other_session,
+    test_idempotence_check_mode_and_diff,
+)
+from ifacecases import assert_ok
 from vmtest import LinkWatch, Netns, RootHub, record
-from wgtest import genkey, random_b64, run_module, sh, wait_for
+from wgtest import genkey, run_module, sh
 
 MODULE = "wg_container_iface"
 
@@ -42,7 +51,9 @@ _hosts = iter(range(2, 250))
 
 
 class Box:
-    """A namespace with a key registered on the hub, ready to attach (a container, in effect)."""
+    """A namespace with a key registered on the hub, ready to attach (a container, in effect; a ``box`` of ifacecases)."""
+
+    backend = "kernel"
 
     def __init__(self, hub):
         self.hub = hub
@@ -59,6 +70,18 @@ class Box:
 
     def ping_hub(self, count=1):
         return self.ns.ping(self.hub.address, count)
+
+    def ping(self, address, count=1, source=None):
+        return self.ns.ping(address, count, source)
+
+    def links(self):
+        return self.ns.links()
+
+    def mtu(self):
+        return int(self.ns.run("cat", "/sys/class/net/wg0/mtu", check=True).stdout)
+
+    def wg_show(self, _facts, *what):
+        return self.ns.run("wg", "show", "wg0", *what, check=True).stdout
 
     def close(self):
         self.ns.close()  # its interface goes with it
@@ -82,11 +105,6 @@ def timed(*args, **kwargs):
     start = time.monotonic()
     result = run_module(*args, **kwargs)
     result["_seconds"] = round(time.monotonic() - start, 2)
-    return result
-
-
-def assert_ok(result):
-    assert not result.get("failed"), result.get("msg", result["_raw"][-3000:])
     return result
 
 
@@ -168,95 +186,6 @@ def test_the_link_is_born_in_the_namespace_and_never_seen_in_the_root_one(box):
     # The watch was live during the module run: it saw the backend probe's throwaway link.
     assert any(e[0] == "RTM_NEWLINK" and (e[1] or "").startswith("wgnprobe") for e in root_events), root_events
     assert box.ns.link_kind(name) == "wireguard"
-    assert box.ping_hub().returncode == 0
-
-
-def test_idempotence_check_mode_and_diff(box):
-    psk = random_b64()
-    box.hub.add_peer(box.public_key, box.address, preshared_key=psk)
-    other = genkey()[1]
-    args = box.args(
-        listen_port=51900, fwmark=0x2a, mtu=1400,
-        peers=[box.hub.peer_spec(preshared_key=psk),
-               # Never reached: its settings are read back from the kernel and compared.
-               {"public_key": other, "endpoint": "[::1]:51999", "allowed_ips": ["fd00:88::/64", "10.99.0.0/24"],
-                "persistent_keepalive": 15}])
-    predicted = assert_ok(run_module(MODULE, args, check_mode=True))
-    assert predicted["changed"] and "create interface wg0 (backend kernel)" in predicted["changes"]
-    assert predicted["diff"]["before"] == {} and predicted["diff"]["after"]["public_key"] == box.public_key
-    assert box.ns.links() == ["lo"]  # check mode made nothing
-
-    first = assert_ok(run_module(MODULE, args))
-    assert first["changed"]
-    assert box.ping_hub().returncode == 0
-    facts = first["interface"]
-    assert facts["listen_port"] == 51900 and facts["fwmark"] == 0x2a and facts["mtu"] == 1400
-    peers = {p["public_key"]: p for p in facts["peers"]}
-    assert peers[other]["endpoint"] == "[::1]:51999"
-    assert peers[other]["allowed_ips"] == ["10.99.0.0/24", "fd00:88::/64"]
-    assert peers[box.hub.public_key]["preshared_key"] is True
-    after = first["diff"]["after"]
-    assert after["public_key"] == box.public_key and "private_key" not in after
-    for secret in (box.private_key, psk):
-        assert secret not in first["_raw"] and secret not in predicted["_raw"]
-
-    again = assert_ok(run_module(MODULE, args))
-    assert again["changed"] is False and again["changes"] == [], again["changes"]
-
-    # A change of MTU, a route and one peer's preshared key (dropped): predicted, then made, alone.
-    change = dict(args, mtu=1380, routes=["192.0.2.0/24"], peers=[box.hub.peer_spec(), args["peers"][1]])
-    predicted = assert_ok(run_module(MODULE, change, check_mode=True))
-    expected = ["update peer %s: preshared_key" % box.hub.public_key, "set mtu 1380", "add route 192.0.2.0/24"]
-    assert predicted["changes"] == expected
-    assert sh("ip", "netns", "exec", box.ns.name, "cat", "/sys/class/net/wg0/mtu").stdout.strip() == "1400"
-    changed = assert_ok(run_module(MODULE, change))
-    assert changed["changes"] == expected
-    assert {p["public_key"]: p for p in changed["interface"]["peers"]}[box.hub.public_key]["preshared_key"] is False
-    assert sh("ip", "netns", "exec", box.ns.name, "cat", "/sys/class/net/wg0/mtu").stdout.strip() == "1380"
-
-
-def test_a_peer_with_many_allowed_ips_is_read_back_whole(box):
-    """1,000 allowed IPs do not fit one netlink message: the kernel cuts the peer in two or more."""
-    many = ["10.100.%d.%d/32" % divmod(i, 250) for i in range(1000)]
-    wide = genkey()[1]
-    args = box.args(peers=[box.hub.peer_spec(), {"public_key": wide, "allowed_ips": many}])
-    assert assert_ok(run_module(MODULE, args))["changed"]
-    shown = sh("ip", "netns", "exec", box.ns.name, "wg", "show", "wg0", "allowed-ips").stdout
-    assert len([line for line in shown.splitlines() if line.startswith(wide)][0].split()) == 1 + 1000
-    again = assert_ok(run_module(MODULE, args))
-    assert again["changed"] is False, again["changes"]
-    peers = {p["public_key"]: p for p in again["interface"]["peers"]}
-    assert sorted(peers[wide]["allowed_ips"]) == sorted(many)
-    assert box.ping_hub().returncode == 0
-
-
-def test_changing_one_peer_keeps_the_other_session(box, hub2):
-    second = "10.88.2.%s" % box.address.rsplit(".", 1)[1]
-    hub2.add_peer(box.public_key, second)
-    args = box.args(address=[box.address + "/32", second + "/32"], peers=[box.hub.peer_spec(), hub2.peer_spec()],
-                    default_route=False, routes=["10.88.1.0/24", "10.88.2.0/24"])
-    assert assert_ok(run_module(MODULE, args))["changed"]
-    assert box.ping_hub().returncode == 0
-    assert box.ns.ping(hub2.address, source=second).returncode == 0  # hub2 accepts only the second address
-    wait_for(lambda: box.hub.handshakes().get(box.public_key, 0) > 0, "the first hub's handshake")
-    kept = box.hub.handshakes()[box.public_key]
-    mine = box.ns.run("wg", "show", "wg0", "latest-handshakes", check=True).stdout  # the namespace's side
-
-    # One peer updated and one added: the other peer's session is left alone, on both sides.
-    extra = genkey()[1]
-    args["peers"][1] = hub2.peer_spec(persistent_keepalive=10)
-    changed = assert_ok(run_module(MODULE, dict(args, peers=args["peers"] + [
-        {"public_key": extra, "allowed_ips": ["10.99.1.0/24"]}])))
-    assert sorted(changed["changes"]) == ["add peer %s" % extra,
-                                          "update peer %s: persistent_keepalive" % hub2.public_key]
-    after = {p["public_key"]: p for p in changed["interface"]["peers"]}
-    assert after[hub2.public_key]["persistent_keepalive"] == 10 and extra in after
-    hub_line = [line for line in mine.splitlines() if line.startswith(box.hub.public_key)]
-    assert after[box.hub.public_key]["latest_handshake"] == int(hub_line[0].split()[1])
-    assert box.hub.handshakes()[box.public_key] == kept
-    removed = assert_ok(run_module(MODULE, args))
-    assert removed["changes"] == ["remove peer %s" % extra]
-    assert box.hub.handshakes()[box.public_key] == kept
     assert box.ping_hub().returncode == 0
 
 
