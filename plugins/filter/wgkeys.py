@@ -16,7 +16,12 @@ from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import (
     public_key,
 )
 from ansible_collections.wgnet.containers.plugins.module_utils.wgfleet import conflicts, host_slice
-from ansible_collections.wgnet.containers.plugins.module_utils.wgpool import paired_addresses, peers_for, pool_hosts
+from ansible_collections.wgnet.containers.plugins.module_utils.wgpool import (
+    generation_fingerprint,
+    paired_addresses,
+    peers_for,
+    pool_hosts,
+)
 
 
 def _guarded(compute):
@@ -59,6 +64,10 @@ def wg_paired_addresses(address, pools, host_routes=False):
     return _guarded(lambda: paired_addresses(address, [pools] if isinstance(pools, str) else pools, host_routes))
 
 
+def wg_generation(seed, additional, overrides=None):
+    return _guarded(lambda: generation_fingerprint(KeyDeriver(seed, additional), overrides))
+
+
 def wg_fleet_conflicts(hosts, pool):
     return _guarded(lambda: conflicts(pool, hosts))
 
@@ -74,4 +83,5 @@ class FilterModule(object):
             "wg_host_slice": wg_host_slice,
             "wg_fleet_conflicts": wg_fleet_conflicts,
             "wg_paired_addresses": wg_paired_addresses,
+            "wg_generation": wg_generation,
         }

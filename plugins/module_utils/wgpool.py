@@ -107,11 +107,26 @@ def paired_addresses(address, pools, host_routes=False):
     return result
 
 
+GENERATION_LENGTH = 16
+
+
 def pool_fingerprint(deriver, pool, exclude):
     """Names one (seed, additional, pool, exclude): from a public key, so it reveals no more than one."""
     canary = deriver.public_key(str(parse_pool(pool).network_address))
     text = json.dumps([canary, str(parse_pool(pool)), sorted(str(parse_address(a, "exclude")) for a in exclude)])
     return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def generation_fingerprint(deriver, overrides=None):
+    """Names one key generation (seed, additional and the per-address overrides) without revealing them.
+
+    Made of a public key, like pool_fingerprint: hosts record it to say which
+    generation they run, and comparing two tells whether a host is behind.
+    """
+    canary = deriver.public_key("0.0.0.0")
+    normal = sorted((str(parse_address(a, "additional_overrides")), v) for a, v in (overrides or {}).items())
+    text = json.dumps([canary, normal])
+    return hashlib.sha256(text.encode("ascii")).hexdigest()[:GENERATION_LENGTH]
 
 
 def cached_pool_keys(deriver, pool, exclude, cache_dir):

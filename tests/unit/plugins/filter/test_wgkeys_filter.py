@@ -24,3 +24,13 @@ def test_filters_give_the_article_keys():
 def test_filter_errors(call, fragment):
     with pytest.raises(AnsibleFilterError, match=fragment):
         call()
+
+
+def test_generation_filter_is_the_module_utils_fingerprint():
+    from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import KeyDeriver
+    from ansible_collections.wgnet.containers.plugins.module_utils.wgpool import generation_fingerprint
+    overrides = {"10.0.42.5": "cmV2b2tlZA=="}
+    assert FILTERS["wg_generation"](SEED, ADDITIONAL, overrides) == generation_fingerprint(KeyDeriver(SEED, ADDITIONAL), overrides)
+    assert FILTERS["wg_generation"](SEED, ADDITIONAL) != FILTERS["wg_generation"](SEED, "QQ==")
+    with pytest.raises(AnsibleFilterError, match="additional_overrides"):
+        FILTERS["wg_generation"](SEED, ADDITIONAL, {"nope": "QQ=="})

@@ -65,3 +65,31 @@ def test_cached_pool_keys_reuse_only_the_same_inputs(tmp_path):
                                           "10.0.42.0/28", ["10.0.42.14"], str(tmp_path))
     assert not cached and other_seed[0]["public_key"] != first[0]["public_key"]
     assert first == KeyDeriver(seed, "").derive_many(["10.0.42.%d" % i for i in range(1, 14)])
+
+
+def test_generation_fingerprint_changes_with_every_key_input_and_hides_them():
+    from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import KeyDeriver
+    from ansible_collections.wgnet.containers.plugins.module_utils.wgpool import generation_fingerprint
+    seed, seed2 = "dGVzdHNlZWQtZm9yLWdlbmVyYXRpb25zLTAxMjM0NQ==", "b3RoZXItc2VlZC1mb3ItZ2VuZXJhdGlvbnMtMDEyMzQ="
+    base = generation_fingerprint(KeyDeriver(seed, "QQ=="))
+    assert len(base) == 16 and int(base, 16) >= 0
+    assert generation_fingerprint(KeyDeriver(seed, "QQ==")) == base
+    assert generation_fingerprint(KeyDeriver(seed, "QQ=="), {}) == base
+    others = {
+        generation_fingerprint(KeyDeriver(seed, "Qg==")),
+        generation_fingerprint(KeyDeriver(seed2, "QQ==")),
+        generation_fingerprint(KeyDeriver(seed, "QQ=="), {"10.0.42.5": "cmV2b2tlZA=="}),
+        generation_fingerprint(KeyDeriver(seed, "QQ=="), {"10.0.42.6": "cmV2b2tlZA=="}),
+    }
+    assert base not in others and len(others) == 4
+    # The same override written with a prefix is the same generation.
+    assert generation_fingerprint(KeyDeriver(seed, "QQ=="), {"10.0.42.5/32": "cmV2b2tlZA=="}) in others
+    assert seed not in base and "QQ==" not in base
+
+
+def test_generation_fingerprint_names_a_bad_override():
+    from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import KeyDeriver
+    from ansible_collections.wgnet.containers.plugins.module_utils.wgpool import generation_fingerprint
+    with pytest.raises(WgKeyError) as info:
+        generation_fingerprint(KeyDeriver("dGVzdHNlZWQ=", "QQ=="), {"not-an-ip": "QQ=="})
+    assert info.value.option == "additional_overrides"
