@@ -23,6 +23,10 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "tests"))
 sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
+from collection_link import link_collection  # noqa: E402
+
+link_collection()
+
 from test_molecule import molecule_env  # noqa: E402
 
 SCENARIO = "rotation"

@@ -12,10 +12,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
 import fcntl
 import ipaddress
 import os
 import stat
+import time
 
 from ansible_collections.wgnet.containers.plugins.module_utils import wgdevice, wgquick
 from ansible_collections.wgnet.containers.plugins.module_utils.netns import (
@@ -47,6 +49,7 @@ if HAS_PYROUTE2:
 
 LOCK_PATH = os.path.join(wgdevice.RUN_DIR, "lock")
 MIN_MTU, MAX_MTU = 1280, 65535
+SIGNAL_POLL = 0.02  # seconds between looks at a switch signal: the outage it may add
 DNS_HEADER = "# Managed by wgnet.containers: the resolvers reached through the WireGuard tunnel.\n"
 
 PEER_OPTIONS = dict(
@@ -313,82 +316,124 @@ def reconcile(host, spec, target=None, desired=None):
     ``target`` and ``desired`` may be given when the caller already has them
     (a hub: the host's own namespace, and a desired state it also writes to disk).
     """
+    plan = plan_interface(host, spec, target, desired)
+    try:
+        return apply_plan(host, plan)
+    finally:
+        plan.close()
+
+
+class Plan:
+    """One interface read and decided on, with nothing changed yet; holds its namespace open."""
+
+    def __init__(self, spec, desired, target=None, ns=None):
+        self.spec, self.desired, self.target, self.ns = spec, desired, target, ns
+        self.result = None  # set when there is nothing to apply (no change, check mode, gone)
+        self.current = self.before = self.backend = None
+        self.dns_before = None
+        self.changes, self.fields, self.peer_ops, self.link_ops = [], {}, [], []
+        self.recreate = self.dns_change = False
+
+    def close(self):
+        if self.ns is not None:
+            self.ns.close()
+            self.ns = None
+
+
+def plan_interface(host, spec, target=None, desired=None):
+    """Read one interface and decide what would change. The caller closes the plan."""
     if desired is None and spec["state"] == "present":
         desired = desired_state(spec)
+    plan = Plan(spec, desired)
     try:
-        target = target or host.target(spec)
+        plan.target = target or host.target(spec)
     except TargetError:
         if spec["state"] == "absent":
-            return result_for([], None, None, None)  # no running container: nothing to remove
+            plan.result = result_for([], None, None, None)  # no running container: nothing to remove
+            return plan
         raise
     try:
-        ns = Namespace(target.path)
+        plan.ns = Namespace(plan.target.path)
     except NamespaceError as exc:
-        raise IfaceError(("container: %s" if target.container else "netns: %s") % exc,
-                         "container" if target.container else "netns")
+        raise IfaceError(("container: %s" if plan.target.container else "netns: %s") % exc,
+                         "container" if plan.target.container else "netns")
     try:
-        return _reconcile_in(host, spec, desired, target, ns)
-    finally:
-        ns.close()
+        _decide(host, plan)
+    except Exception:
+        plan.close()
+        raise
+    return plan
 
 
-def _reconcile_in(host, spec, desired, target, ns):
+def _decide(host, plan):
+    spec, desired, target, ns = plan.spec, plan.desired, plan.target, plan.ns
     name = spec["name"]
-    userspace = wgdevice.UserspaceBackend(spec["userspace_binary"])
-    current = read_current(ns, target, name, userspace)
-    dns_path = target.resolv_conf
-    if spec["dns"] and dns_path is None:
+    plan.userspace = wgdevice.UserspaceBackend(spec["userspace_binary"])
+    current = plan.current = read_current(ns, target, name, plan.userspace)
+    if spec["dns"] and target.resolv_conf is None:
         raise IfaceError("dns: no resolv.conf is known for netns %s; use container, or a namespace "
                          "under /var/run/netns" % target.path, "dns")
-    dns_before = read_dns(dns_path) if spec["dns"] else None
-    before = view(target, name, current, dns_before)
+    plan.dns_before = read_dns(target.resolv_conf) if spec["dns"] else None
+    plan.before = view(target, name, current, plan.dns_before)
 
     if spec["state"] == "absent":
-        changes = ["remove interface %s" % name] if current else []
-        if current and not host.check_mode:
-            _backend_of(current["device"], userspace).delete(ns, current["device"], name)
-        return result_for(changes, before, None, None)
+        plan.changes = ["remove interface %s" % name] if current else []
+        if not current or host.check_mode:
+            plan.result = result_for(plan.changes, plan.before, None, None)
+        return
 
-    backend = host.backend(spec)
-    recreate = current is None or (spec["backend"] != "auto" and current["device"].backend != backend.name)
-    if recreate:
+    backend = plan.backend = host.backend(spec)
+    plan.recreate = current is None or (spec["backend"] != "auto" and current["device"].backend != backend.name)
+    if plan.recreate:
         changes = (["remove interface %s (backend %s)" % (name, current["device"].backend)] if current else [])
         changes.append("create interface %s (backend %s)" % (name, backend.name))
         base = {"mtu": None, "addresses": [], "routes": [], "up": False}
-        link_ops = plan_link(base, desired["link"])
-        fields, peer_ops = {}, []
+        plan.link_ops = plan_link(base, desired["link"])
     else:
-        fields, peer_ops = plan_device(current["config"], desired["device"])
-        link_ops = plan_link(current["link"], desired["link"])
-        changes = describe_plan(fields, peer_ops)
-    changes += describe_link(link_ops)
-    dns_change = desired["dns"] is not None and desired["dns"] != dns_before
-    if dns_change:
-        changes.append("write resolvers to %s" % dns_path)
+        plan.fields, plan.peer_ops = plan_device(current["config"], desired["device"])
+        plan.link_ops = plan_link(current["link"], desired["link"])
+        changes = describe_plan(plan.fields, plan.peer_ops)
+    changes += describe_link(plan.link_ops)
+    plan.dns_change = desired["dns"] is not None and desired["dns"] != plan.dns_before
+    if plan.dns_change:
+        changes.append("write resolvers to %s" % target.resolv_conf)
+    plan.changes = changes
 
     if not changes:
-        return result_for(changes, before, before, view(target, name, current, dns_before, with_stats=True))
-    if host.check_mode:
-        predicted = predicted_view(before, desired, spec, target, backend, recreate)
-        return result_for(changes, before, predicted, predicted)
+        plan.result = result_for(changes, plan.before, plan.before,
+                                 view(target, name, current, plan.dns_before, with_stats=True))
+    elif host.check_mode:
+        predicted = predicted_view(plan.before, desired, spec, target, backend, plan.recreate)
+        plan.result = result_for(changes, plan.before, predicted, predicted)
 
-    if recreate:
+
+def apply_plan(host, plan):
+    """Make the changes a plan decided on; returns the module result for the interface."""
+    if plan.result is not None:
+        return plan.result
+    spec, ns, target, current = plan.spec, plan.ns, plan.target, plan.current
+    name = spec["name"]
+    if spec["state"] == "absent":
+        _backend_of(current["device"], plan.userspace).delete(ns, current["device"], name)
+        return result_for(plan.changes, plan.before, None, None)
+
+    if plan.recreate:
         if current:
-            _backend_of(current["device"], userspace).delete(ns, current["device"], name)
-        device = _create(host, backend, ns, target, name, desired["device"])
+            _backend_of(current["device"], plan.userspace).delete(ns, current["device"], name)
+        device = _create(host, plan.backend, ns, target, name, plan.desired["device"])
         try:
-            apply_link(ns, ns.link(name)["index"], link_ops)
+            apply_link(ns, ns.link(name)["index"], plan.link_ops)
         except NetlinkError as exc:
-            backend.delete(ns, device, name)  # roll back what this run created
+            plan.backend.delete(ns, device, name)  # roll back what this run created
             raise IfaceError("could not configure %s in the namespace: %s" % (name, exc))
     else:
-        current["device"].apply(fields, peer_ops)
-        apply_link(ns, current["index"], link_ops)
-    if dns_change:
-        write_dns(dns_path, desired["dns"])
-    now = read_current(ns, target, name, userspace)
-    dns_after = read_dns(dns_path) if spec["dns"] else None
-    return result_for(changes, before, view(target, name, now, dns_after),
+        current["device"].apply(plan.fields, plan.peer_ops)
+        apply_link(ns, current["index"], plan.link_ops)
+    if plan.dns_change:
+        write_dns(target.resolv_conf, plan.desired["dns"])
+    now = read_current(ns, target, name, plan.userspace)
+    dns_after = read_dns(target.resolv_conf) if spec["dns"] else None
+    return result_for(plan.changes, plan.before, view(target, name, now, dns_after),
                       view(target, name, now, dns_after, with_stats=True))
 
 
@@ -426,24 +471,72 @@ def result_for(changes, before, after, interface):
     }
 
 
-def reconcile_many(host, specs):
-    """Reconcile a list of interfaces in order; the first failure names its element."""
-    results, before, after = [], {}, {}
-    for index, spec in enumerate(specs):
-        label = "%s/%s" % (spec["container"] or spec["netns"], spec["name"])
-        try:
-            result = reconcile(host, spec)
-        except (WgnetError, NetlinkError) as exc:
-            option = getattr(exc, "option", None)
-            raise IfaceError("interfaces[%d] (%s): %s" % (index, label, exc),
-                             "interfaces[%d]%s" % (index, "." + option if option else ""))
+def reconcile_many(host, specs, before_changes=None):
+    """Reconcile a list of interfaces; the first failure names its element.
+
+    Every interface is read and decided on first, then all are changed in one tight loop, so
+    that a host's containers switch (to new keys, say) within moments of each other.
+    ``before_changes()``, when given, runs between the two, and only when there is a change.
+    """
+    plans = []
+    try:
+        for index, spec in enumerate(specs):
+            with _labelled(index, spec):
+                plans.append(plan_interface(host, spec))
+        if before_changes is not None and any(p.result is None for p in plans):
+            before_changes()
+        results = []
+        for index, (spec, plan) in enumerate(zip(specs, plans)):
+            with _labelled(index, spec):
+                results.append(apply_plan(host, plan))
+    finally:
+        for plan in plans:
+            plan.close()
+    before, after, report = {}, {}, []
+    for spec, result in zip(specs, results):
+        label = _label(spec)
         if result["changed"]:
             before[label], after[label] = result["diff"]["before"], result["diff"]["after"]
-        results.append({"container": spec["container"], "netns": spec["netns"], "name": spec["name"],
-                        "changed": result["changed"], "changes": result["changes"],
-                        "interface": result["interface"]})
-    return {"changed": any(r["changed"] for r in results), "results": results,
+        report.append({"container": spec["container"], "netns": spec["netns"], "name": spec["name"],
+                       "changed": result["changed"], "changes": result["changes"],
+                       "interface": result["interface"]})
+    return {"changed": any(r["changed"] for r in report), "results": report,
             "diff": {"before": before, "after": after}}
+
+
+def wait_for_signal(path, timeout):
+    """Wait until ``path`` says switch (return) or abort (IfaceError); remove it after reading."""
+    deadline = time.monotonic() + timeout
+    word = ""
+    while time.monotonic() < deadline:
+        try:
+            with open(path) as handle:
+                word = handle.read().strip()
+        except IOError:
+            word = ""
+        if word == "switch" or word.startswith("abort"):
+            os.unlink(path)
+            if word == "switch":
+                return
+            raise IfaceError("switch_signal: %s says %s; nothing was changed" % (path, word), "switch_signal")
+        time.sleep(SIGNAL_POLL)
+    raise IfaceError("switch_signal: %s did not say switch or abort within %d s (it holds %r); nothing was changed"
+                     % (path, timeout, word), "switch_signal")
+
+
+def _label(spec):
+    return "%s/%s" % (spec["container"] or spec["netns"], spec["name"])
+
+
+@contextlib.contextmanager
+def _labelled(index, spec):
+    """Name the element of ``interfaces`` a failure belongs to."""
+    try:
+        yield
+    except (WgnetError, NetlinkError) as exc:
+        option = getattr(exc, "option", None)
+        raise IfaceError("interfaces[%d] (%s): %s" % (index, _label(spec), exc),
+                         "interfaces[%d]%s" % (index, "." + option if option else ""))
 
 
 # Module glue ---------------------------------------------------------------------

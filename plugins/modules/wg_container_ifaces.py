@@ -17,8 +17,10 @@ description:
     client for a list of interfaces, instead of one round-trip per container.
   - Each element of O(interfaces) takes the options of M(wgnet.containers.wg_container_iface), with
     the same meaning and defaults, and is reconciled the same way.
-  - Interfaces are handled in order. The first failure stops the run and names the element; the
-    elements before it keep their changes, and the failing one leaves nothing half-made.
+  - Every interface is read and decided on first; then all are changed, in order, in one tight
+    loop, so that the containers of a host switch (to new keys, say) within moments of each other.
+    A failure while reading changes nothing. A failure while changing stops the run and names the
+    element; the elements before it keep their changes, and the failing one leaves nothing half-made.
 author:
   - wgnet.containers maintainers (@wgnet)
 requirements:
@@ -89,8 +91,21 @@ options:
         type: str
         choices: [present, absent]
         default: present
+  switch_signal:
+    description:
+      - A file to wait for between deciding and changing, for a switch at a moment chosen elsewhere
+        (C(playbooks/rotate.yml) starts this module asynchronously, switches the hub, then writes the file).
+      - The module waits only when there is something to change, polling every 20 ms. When the file holds
+        V(switch) it makes the changes; when it holds V(abort) (and optionally a reason after it) it fails and
+        changes nothing. It removes the file after reading it.
+    type: path
+  switch_timeout:
+    description: Seconds to wait for O(switch_signal); then the module fails and changes nothing.
+    type: int
+    default: 300
 notes:
   - Runs on the Docker host, as root, under the same host-wide lock as M(wgnet.containers.wg_container_iface).
+    While it waits for O(switch_signal) it holds that lock.
 seealso:
   - module: wgnet.containers.wg_container_iface
 """
@@ -158,16 +173,24 @@ from ansible_collections.wgnet.containers.plugins.module_utils.wgiface import (
     interface_options,
     reconcile_many,
     run_on_host,
+    wait_for_signal,
 )
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(interfaces=dict(type="list", elements="dict", required=True,
-                                           options=interface_options(), **INTERFACE_RULES)),
+                                           options=interface_options(), **INTERFACE_RULES),
+                           switch_signal=dict(type="path"),
+                           switch_timeout=dict(type="int", default=300)),
         supports_check_mode=True,
     )
-    result = run_on_host(module, lambda host: reconcile_many(host, module.params["interfaces"]))
+    signal, timeout = module.params["switch_signal"], module.params["switch_timeout"]
+    if timeout <= 0:
+        module.fail_json(msg="switch_timeout: must be a positive number of seconds, got %d" % timeout,
+                         option="switch_timeout")
+    wait = (lambda: wait_for_signal(signal, timeout)) if signal else None
+    result = run_on_host(module, lambda host: reconcile_many(host, module.params["interfaces"], wait))
     module.exit_json(**result)
 
 
