@@ -41,6 +41,7 @@ BIN = os.path.dirname(sys.executable)
 SCENARIO_STEPS = {
     "default": ("create", "prepare", "check", "converge", "idempotence", "side_effect", "verify"),
     "scale-out": ("create", "prepare", "converge", "side_effect", "verify", "destroy"),
+    "driver": ("create", "prepare", "converge", "idempotence", "side_effect", "verify", "destroy"),
     "rotation": ("create", "prepare", "converge", "side_effect", "idempotence", "verify"),
 }
 
@@ -151,3 +152,12 @@ def test_molecule_rotation_scenario():
     # The rotation to C with rot-docker2 paused named it, and the re-run completed it.
     assert "NOT ROTATED: rot-docker2." in out, "the partial failure was not reported, see %s" % log
     assert "Check that only the C key got a handshake and an answer" in out, "the old keys were not probed, see %s" % log
+
+
+def test_molecule_driver_scenario():
+    """The network_driver role next to attach: restart, driver restart, dockerd restart, no leftovers."""
+    out, log = run_scenario("driver")
+    timed = re.search(r"restart to tunnel: (\d+) ms; address (\S+) then (\S+)", out)
+    assert timed, "side_effect did not time the restart, see %s" % log
+    assert timed.group(2) == timed.group(3)
+    assert "Idempotence test failed" not in out
