@@ -9,7 +9,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # Package lists, by purpose; extend them here.
 # The kernel here has no wireguard module, so the userspace wireguard-go is needed.
 WG_PKGS=(wireguard-tools wireguard-go)
-CONTAINER_PKGS=(docker.io debootstrap)
+# docker-compose: Debian's Compose 1.29 (no compose plugin for docker.io 20.10), for the network driver's test.
+CONTAINER_PKGS=(docker.io debootstrap docker-compose)
 NET_PKGS=(iproute2 iputils-ping kmod)
 VM_PKGS=(qemu-system-x86) # for the VM test tier
 PKGS=("${WG_PKGS[@]}" "${CONTAINER_PKGS[@]}" "${NET_PKGS[@]}" "${VM_PKGS[@]}")

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from drivertest import DriverHost, driver_processes, host_links
-from wgtest import in_container, sh, wait_for
+from wgtest import APP_IMAGE, in_container, sh, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -142,3 +142,55 @@ def test_dns_and_ipv6(host):
     assert "inet6 fd77:60::" in sh("docker", "exec", container, "ip", "-6", "addr", "show", "wg0").stdout
     assert "default dev wg0" in sh("docker", "exec", container, "ip", "-6", "route").stdout
     assert ping_hub(host, container)
+
+
+COMPOSE_FILE = """
+version: "2.4"
+services:
+  web:
+    image: {image}
+    command: sleep infinity
+    networks:
+      default: {{ipv4_address: {web}}}
+  worker:
+    image: {image}
+    command: sleep infinity
+networks:
+  default:
+    driver: {plugin}
+    driver_opts: {{hub: main, mtu: "1400"}}
+    ipam:
+      config: [{{subnet: {subnet}}}]
+"""
+WEB_ADDRESS = "10.77.60.40"
+
+
+def test_docker_compose_up_restart_down(host, tmp_path):
+    """Debian's docker-compose 1.29 (scripts/machine-setup.sh installs it): the project's own network.
+
+    `restart` restarts both at once, so Docker's IPAM may swap the addresses of containers without a
+    fixed one (each still gets the key of its address); web has a fixed one and keeps it.
+    """
+    project = "wgtdrv" + host.tag
+    (tmp_path / "docker-compose.yml").write_text(
+        COMPOSE_FILE.format(image=APP_IMAGE, plugin=host.plugin, subnet=host.slice, web=WEB_ADDRESS))
+    compose = ["docker-compose", "--project-directory", str(tmp_path), "-f", str(tmp_path / "docker-compose.yml"),
+               "-p", project]
+    try:
+        sh(*compose, "up", "-d")
+        containers = ["%s_%s_1" % (project, service) for service in ("web", "worker")]
+        for container in containers:
+            assert links_of(container) == ["lo", "wg0"]
+            assert ping_hub(host, container)
+        assert host.address_of(containers[0]) == WEB_ADDRESS
+        sh(*compose, "restart", "-t", "0")
+        for container in containers:
+            wait_for(lambda: ping_hub(host, container), "the tunnel after compose restart", timeout=5)
+        assert host.address_of(containers[0]) == WEB_ADDRESS
+    finally:
+        sh(*compose, "down", "-t", "0", check=False)
+    assert sh("docker", "ps", "-aq", "--filter", "name=" + project).stdout.strip() == ""
+    assert project not in sh("docker", "network", "ls", "--format", "{{.Name}}").stdout
+    assert host_links() == [] and driver_processes() == set()
+    with open(host.allocations) as handle:
+        assert json.load(handle)["allocations"] == {}
