@@ -28,6 +28,7 @@ import stat
 import sys
 import threading
 import time
+import traceback
 from http.server import BaseHTTPRequestHandler
 
 from ansible_collections.wgnet.containers.plugins.module_utils import wgdevice, wgiface
@@ -85,8 +86,11 @@ def write_json(path, data):
 
 def read_config(path):
     """The role's file: this host's slice, its hubs and the private key of every address of the slice."""
-    info = os.stat(path) if os.path.exists(path) else None
-    if info is not None and info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+    try:
+        info = os.stat(path)
+    except OSError:
+        raise DriverError("cannot read %s; run the wgnet.containers.network_driver role" % path)
+    if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise DriverError("%s holds private keys and is accessible to group or others (mode %04o); chmod 600 it"
                           % (path, stat.S_IMODE(info.st_mode)))
     config = read_json(path)
@@ -251,14 +255,18 @@ class Driver:
 
     def call(self, method, request):
         """The reply to one call: a dict, with "Err" naming the problem on any failure."""
-        handler = getattr(self, method.replace(".", "_"), None)
+        api, _sep, name = method.partition(".")
+        handler = getattr(self, "%s_%s" % (api, name), None) if api in ("Plugin", "NetworkDriver") else None
         if handler is None:
-            return {"Err": "%s is not supported by the wgnet driver" % method}
+            return {"Err": "wgnet: %s is not supported by the wgnet driver" % method}
         try:
             with self.lock:
                 return handler(request)
-        except (WgnetError, NetlinkError, OSError, KeyError, ValueError) as exc:
+        except (WgnetError, NetlinkError, OSError) as exc:
             return {"Err": "wgnet: %s" % exc}
+        except Exception as exc:  # a request of an unexpected shape: still an answer, never a dropped call
+            traceback.print_exc()
+            return {"Err": "wgnet: %s failed on an unexpected request (%s: %s)" % (method, type(exc).__name__, exc)}
 
     # Plugin and capabilities ---------------------------------------------------
 

@@ -1,0 +1,87 @@
+"""The network driver's pure logic: network options, the interface spec, the shared allocations record."""
+
+import json
+import os
+
+import pytest
+
+from ansible_collections.wgnet.containers.plugins.module_utils import wgdriver
+from ansible_collections.wgnet.containers.plugins.module_utils.wgalloc import Allocations
+
+HUB_KEY = "HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw="
+PRIVATE = "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk="
+CONFIG = {"slice": "10.0.42.0/25", "keys": {"10.0.42.2": PRIVATE},
+          "hubs": {"main": {"public_key": HUB_KEY, "endpoint": "hub.example:51820", "address": "10.0.42.1",
+                            "allowed_ips": ["10.0.42.0/24"], "persistent_keepalive": 25}}}
+
+
+def request(options=None, pool="10.0.42.0/25", pool6=None):
+    result = {"NetworkID": "n" * 64, "Options": {wgdriver.GENERIC: options or {}},
+              "IPv4Data": [{"Pool": pool, "Gateway": "10.0.42.1/25"}]}
+    if pool6:
+        result["IPv6Data"] = [{"Pool": pool6}]
+    return result
+
+
+def test_network_by_hub_name_or_endpoint():
+    network = wgdriver.network_from_request(CONFIG, request({"hub": "main", "mtu": "1380", "dns": "10.0.42.1, 1.1.1.1"}))
+    assert network == {"hub": "main", "mtu": 1380, "dns": ["10.0.42.1", "1.1.1.1"], "subnets": ["10.0.42.0/25"],
+                       "subnets6": []}
+    by_endpoint = wgdriver.network_from_request(CONFIG, request({"hub": "hub.example:51820"}, pool6="fd00::/64"))
+    assert by_endpoint["hub"] == "main" and by_endpoint["mtu"] == 1420 and by_endpoint["subnets6"] == ["fd00::/64"]
+
+
+@pytest.mark.parametrize("options, pool, message", [
+    ({}, "10.0.42.0/25", "hub: missing"),
+    ({"hub": "other"}, "10.0.42.0/25", "hub: 'other' is neither the name nor the endpoint of a hub this host knows (main)"),
+    ({"hub": "main", "mtu": "x"}, "10.0.42.0/25", "mtu: 'x' is not a number"),
+    ({"hub": "main", "mtu": "70000"}, "10.0.42.0/25", "mtu: 70000 is out of range (1280 to 65535)"),
+    ({"hub": "main", "dns": "10.0.0.1,nope"}, "10.0.42.0/25", "dns: 'nope' is not an IP address"),
+    ({"hub": "main", "seed": "c2VjcmV0", "key": "x"}, "10.0.42.0/25", "key, seed: unknown option"),
+    ({"hub": "main"}, "172.18.0.0/16", "subnet: 172.18.0.0/16 is not inside this host's slice 10.0.42.0/25"),
+])
+def test_bad_network_options_name_the_option(options, pool, message):
+    with pytest.raises(wgdriver.DriverError) as info:
+        wgdriver.network_from_request(CONFIG, request(options, pool))
+    assert str(info.value).startswith(message)
+    assert "c2VjcmV0" not in str(info.value)
+
+
+def test_interface_spec_has_the_key_of_the_address_and_the_hub():
+    network = {"hub": "main", "mtu": 1400}
+    endpoint = {"address": "10.0.42.2", "host_name": wgdriver.host_name("e" * 64)}
+    spec = wgdriver.interface_spec(CONFIG, network, endpoint)
+    assert spec["name"] == "wgd" + "e" * 12 and len(spec["name"]) == 15
+    assert spec["private_key"] == PRIVATE and spec["mtu"] == 1400 and spec["default_route"] is False
+    assert spec["address"] == [] and spec["state"] == "present"
+    assert spec["peers"][0]["public_key"] == HUB_KEY and spec["peers"][0]["endpoint"] == "hub.example:51820"
+
+
+def test_calls_outside_the_api_and_odd_requests_get_an_err(tmp_path):
+    driver = wgdriver.Driver(str(tmp_path / "config.json"), str(tmp_path / "state.json"), str(tmp_path / "a.json"))
+    assert driver.call("Plugin.Activate", {}) == {"Implements": ["NetworkDriver"]}
+    assert "not supported" in driver.call("Plugin.__init__", {})["Err"]
+    assert "is unknown to the driver" in driver.call("NetworkDriver.CreateEndpoint", {"NetworkID": "x", "EndpointID": "y"})["Err"]
+    assert "KeyError" in driver.call("NetworkDriver.CreateEndpoint", {})["Err"]
+    assert "cannot read" in driver.call("NetworkDriver.CreateNetwork", request({"hub": "main"}))["Err"]
+
+
+def test_config_readable_by_others_is_refused(tmp_path):
+    path = tmp_path / "driver.json"
+    path.write_text(json.dumps(CONFIG))
+    os.chmod(str(path), 0o644)
+    with pytest.raises(wgdriver.DriverError, match="accessible to group or others"):
+        wgdriver.read_config(str(path))
+    os.chmod(str(path), 0o600)
+    assert wgdriver.read_config(str(path))["slice"] == "10.0.42.0/25"
+
+
+def test_allocations_record_round_trip(tmp_path):
+    path = str(tmp_path / "wgnet" / "allocations.json")
+    with Allocations(path) as record:  # no folder yet: nothing to lock, nothing made
+        assert record.read() == {"allocations": {}, "attached": []}
+    assert not os.path.exists(os.path.dirname(path))
+    with Allocations(path) as record:
+        record.write({"allocations": {"web": "10.0.42.5"}, "attached": ["web"]})
+    with Allocations(path) as record:
+        assert record.read()["allocations"] == {"web": "10.0.42.5"}
