@@ -38,6 +38,11 @@ def hub_reaches(host, address):
                           capture_output=True, check=False).returncode == 0
 
 
+def load_average():
+    with open("/proc/loadavg") as handle:
+        return " ".join(handle.read().split()[:3])
+
+
 def time_restart(host, container, address, limit=10.0):
     start = time.monotonic()
     sh("docker", "restart", "-t", "0", container)
@@ -72,12 +77,15 @@ def main():
         target = containers[0]
         address = host.address_of(target)
         assert all(hub_reaches(host, host.address_of(c)) for c in containers)
+        load_before = load_average()
         rounds = [time_restart(host, target, address) for _i in range(args.rounds)]
         print("machine: %s, %d cores, %s, Python %s" % (platform.node(), os.cpu_count(), platform.release(),
                                                         platform.python_version()))
         print("%d containers on the network, %d restarts of one" % (args.count, args.rounds))
         print("docker restart -t 0 command: " + summary([c for c, _t in rounds]))
         print("restart issued -> hub's ping answered: " + summary([t for _c, t in rounds]))
+        print("command returned -> hub's ping answered: " + summary([t - c for c, t in rounds]))
+        print("load average before / after: %s / %s" % (load_before, load_average()))
         print("same address every time: %s" % address)
     finally:
         host.close()
