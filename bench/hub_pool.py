@@ -10,41 +10,24 @@ Run as root from the repo root: .venv/bin/python bench/hub_pool.py [--pool 10.80
 
 import argparse
 import base64
-import json
 import os
 import platform
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "tests"))
+sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
 from collection_link import link_collection  # noqa: E402
 
 link_collection()
-
-PLAY = """
-- hosts: localhost
-  gather_facts: false
-  roles:
-    - wgnet.containers.hub
-"""
+from wgtest import run_role  # noqa: E402
 
 
 def run(workdir, extra):
-    with open(os.path.join(workdir, "play.yml"), "w") as handle:
-        handle.write(PLAY)
-    vars_file = os.path.join(workdir, "vars.json")
-    with os.fdopen(os.open(vars_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
-        json.dump(extra, handle)
-    start = time.perf_counter()
-    result = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,",
-                             "-c", "local", "-e", "@" + vars_file, os.path.join(workdir, "play.yml")],
-                            capture_output=True, text=True, check=False,
-                            env=dict(os.environ, ANSIBLE_LOCALHOST_WARNING="0"))
-    elapsed = time.perf_counter() - start
+    result, elapsed = run_role("hub", workdir, extra)
     if result.returncode:
         sys.exit("ansible-playbook failed:\n" + result.stdout[-3000:] + result.stderr[-2000:])
     changed = result.stdout.rpartition("changed=")[2].split()[0]

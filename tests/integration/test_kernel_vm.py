@@ -14,7 +14,7 @@ import xml.etree.ElementTree as ET
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RESULTS = os.path.join(REPO, ".cache", "vm", "results")
-VM_TIMEOUT = 900  # boot, tests and power off; about 5 minutes are expected under TCG
+VM_TIMEOUT = 900  # boot, tests and power off; about 6 minutes are expected under TCG on a quiet machine
 BUILD_TIMEOUT = 1200  # a cold image build (debootstrap) on top
 
 

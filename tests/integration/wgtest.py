@@ -152,6 +152,37 @@ def run_module(module, args, check_mode=False, diff=True, netns=None):
     return output
 
 
+ROLE_PLAY = """
+- hosts: localhost
+  gather_facts: false
+  roles:
+    - wgnet.containers.%s
+"""
+
+
+def run_role(role, workdir, extra, timeout=900):
+    """Run one of the collection's roles on localhost (connection local) with ansible-playbook.
+
+    The variables go in a 0600 file (a seed is among them), never on a command
+    line. Tasks use this Python unless the role names another for them.
+    Returns the finished process and its wall time in seconds.
+    """
+    playbook = os.path.join(workdir, "play-%s.yml" % role)
+    with open(playbook, "w") as handle:
+        handle.write(ROLE_PLAY % role)
+    inventory = os.path.join(workdir, "hosts")
+    with open(inventory, "w") as handle:
+        handle.write("localhost ansible_connection=local ansible_python_interpreter=%s\n" % sys.executable)
+    vars_file = os.path.join(workdir, "vars.json")
+    with os.fdopen(os.open(vars_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
+        json.dump(extra, handle)
+    start = time.monotonic()
+    result = subprocess.run([sys.executable, "-m", "ansible.cli.playbook", "-i", inventory, "-e", "@" + vars_file,
+                             playbook], capture_output=True, text=True, check=False, timeout=timeout,
+                            env=dict(os.environ, ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_NOCOLOR="1"))
+    return result, time.monotonic() - start
+
+
 def wireguard_go_pids():
     out = sh("pgrep", "-f", "wireguard-go -f wgn", check=False).stdout
     return {int(p) for p in out.split()}
