@@ -437,6 +437,11 @@ class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
         self.driver = driver
 
 
+def stop(signum, frame):
+    """SIGTERM ends serve_forever as Ctrl-C does, so that the socket file is removed."""
+    raise KeyboardInterrupt()
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description="wgnet libnetwork remote network driver")
     parser.add_argument("--socket", default=SOCKET_PATH)
@@ -445,7 +450,7 @@ def main(argv=None):
     parser.add_argument("--allocations", default=ALLOCATIONS_PATH)
     args = parser.parse_args(argv)
     os.umask(0o077)
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+    signal.signal(signal.SIGTERM, stop)
     server = Server(args.socket, Driver(args.config, args.state, args.allocations))
     sys.stderr.write("wgnet driver listening on %s\n" % args.socket)
     try:
