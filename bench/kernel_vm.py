@@ -1,6 +1,7 @@
 """Benchmark: the kernel backend on a real WireGuard kernel, inside the test VM (qemu, TCG).
 
-Run as root from the repo root: .venv/bin/python bench/kernel_vm.py [--count 20] [--pools 22,20]
+Run as root from the repo root:
+  .venv/bin/python bench/kernel_vm.py [--count 20] [--pools 22,20] [--hub-backends kernel,userspace]
 It boots the VM with scripts/vm-run.sh and runs itself inside (WGNET_IN_VM=1),
 where it measures, with the modules run as Ansible runs them on a managed host
 (one Python process per module run, no ansible-playbook):
@@ -10,7 +11,7 @@ where it measures, with the modules run as Ansible runs them on a managed host
     with the kernel backend and, on the same VM, the userspace one (wireguard-go);
   - wg_hub with a pool per --pools prefix length: from nothing, again with
     nothing to change, and re-keying one address (one peer out, one in),
-    kernel backend; and the same device operations in process
+    per --hub-backends backend; and, kernel backend, the same device operations in process
     (KernelBackend.create, KernelDevice.get), which leave out the module's
     start-up and its key handling.
 TCG emulates the CPU: the figures are slow in absolute terms and only their
@@ -97,34 +98,36 @@ def bench_attach(count):
         hub.close()
 
 
-def bench_hub(prefix):
+def bench_hub(prefix, backends):
     from wgtest import genkey, sh
 
     pool = "10.%d.0.0/%d" % (96 + prefix, prefix)
     hub_address = str(ipaddress.ip_network(pool)[-2])
     count = 2 ** (32 - prefix) - 3  # the pool's hosts but the hub
     keys = [genkey()[1]] + [base64.b64encode(os.urandom(32)).decode() for _index in range(count - 1)]
-    args = {"name": "wgbpool", "address": [hub_address + "/%d" % prefix], "private_key": genkey()[0],
-            "listen_port": 51830, "pool": [pool], "pool_exclude": [hub_address],
-            "pool_public_keys_text": "\n".join(keys), "config_path": "/run/wgbpool.conf", "backend": "kernel",
-            "forward": False}
-    try:
-        result, first = timed_module("wg_hub", args)
-        assert result["interface"]["peer_count"] == count
-        row("wg_hub, kernel, /%d pool (%d peers), from nothing" % (prefix, count), first)
-        result, again = timed_module("wg_hub", args)
-        assert not result["changed"]
-        row("wg_hub, kernel, /%d pool, again with nothing to change" % prefix, again)
-        rekeyed = dict(args, pool_public_keys_text="\n".join([keys[0], genkey()[1]] + keys[2:]))
-        result, rekey = timed_module("wg_hub", rekeyed)
-        assert [line.split()[0] for line in result["changes"][:2]] == ["add", "remove"], result["changes"]
-        row("wg_hub, kernel, /%d pool, re-key one address" % prefix, rekey)
-        result, gone = timed_module("wg_hub", dict(args, state="absent"))
-        assert result["changed"]
-        row("wg_hub, kernel, /%d pool, state=absent (the kernel frees every peer)" % prefix, gone)
-    finally:
-        sh("ip", "link", "del", "wgbpool", check=False)
-    bench_device(prefix, count)
+    for backend in backends:
+        args = {"name": "wgbpool", "address": [hub_address + "/%d" % prefix], "private_key": genkey()[0],
+                "listen_port": 51830, "pool": [pool], "pool_exclude": [hub_address],
+                "pool_public_keys_text": "\n".join(keys), "config_path": "/run/wgbpool.conf", "backend": backend,
+                "forward": False}
+        try:
+            result, first = timed_module("wg_hub", args)
+            assert result["interface"]["peer_count"] == count and result["interface"]["backend"] == backend
+            row("wg_hub, %s, /%d pool (%d peers), from nothing" % (backend, prefix, count), first)
+            result, again = timed_module("wg_hub", args)
+            assert not result["changed"]
+            row("wg_hub, %s, /%d pool, again with nothing to change" % (backend, prefix), again)
+            rekeyed = dict(args, pool_public_keys_text="\n".join([keys[0], genkey()[1]] + keys[2:]))
+            result, rekey = timed_module("wg_hub", rekeyed)
+            assert [line.split()[0] for line in result["changes"][:2]] == ["add", "remove"], result["changes"]
+            row("wg_hub, %s, /%d pool, re-key one address" % (backend, prefix), rekey)
+            result, gone = timed_module("wg_hub", dict(args, state="absent"))
+            assert result["changed"]
+            row("wg_hub, %s, /%d pool, state=absent" % (backend, prefix), gone)
+        finally:
+            sh("ip", "link", "del", "wgbpool", check=False)
+    if "kernel" in backends:
+        bench_device(prefix, count)
 
 
 def bench_device(prefix, count):
@@ -153,7 +156,7 @@ def bench_device(prefix, count):
             ipr.link("del", ifname="wgbdev")
             deleted = time.monotonic() - start
             ns.close()
-    row("  in process: KernelBackend.create, %d peers (one message per peer)" % count, made,
+    row("  in process: KernelBackend.create, %d peers (batched, wggenl)" % count, made,
         "(%.2f ms per peer)" % (made * 1000 / count))
     row("  in process: KernelDevice.get, %d peers (one dump)" % count, got)
     row("  in process: RTM_DELLINK of the link with %d peers" % count, deleted)
@@ -165,7 +168,7 @@ def inside(args):
     if args.count:
         bench_attach(args.count)
     for prefix in args.pools:
-        bench_hub(prefix)
+        bench_hub(prefix, args.hub_backends)
     results = os.environ.get("WGNET_VM_RESULTS")
     if results:
         with open(os.path.join(results, "bench.json"), "w") as handle:
@@ -176,15 +179,17 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=20, help="namespaces to attach (0: none)")
     parser.add_argument("--pools", default="22,20", help="hub pool prefix lengths, comma-separated")
+    parser.add_argument("--hub-backends", default="kernel,userspace", help="wg_hub backends, comma-separated")
     parser.add_argument("--timeout", type=int, default=3600, help="seconds the VM may run")
     args = parser.parse_args()
     args.pools = [int(p) for p in args.pools.split(",") if p]
+    args.hub_backends = [b for b in args.hub_backends.split(",") if b]
     if IN_VM:
         return inside(args)
     results = os.path.join(REPO, ".cache", "vm", "bench")
     command = [os.path.join(REPO, "scripts", "vm-run.sh"), "--results", results, "--timeout", str(args.timeout),
                "--", "python3", "bench/kernel_vm.py", "--count", str(args.count),
-               "--pools", ",".join(str(p) for p in args.pools)]
+               "--pools", ",".join(str(p) for p in args.pools), "--hub-backends", ",".join(args.hub_backends)]
     load = os.getloadavg()[0]
     code = subprocess.call(command)
     print("host: %s, %d cores, load average %.2f at the start" % (platform.platform(), os.cpu_count(), load))
