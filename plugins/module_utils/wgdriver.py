@@ -36,6 +36,7 @@ from ansible_collections.wgnet.containers.plugins.module_utils.netns import Name
 from ansible_collections.wgnet.containers.plugins.module_utils.targets import host_target
 from ansible_collections.wgnet.containers.plugins.module_utils.wgalloc import ALLOCATIONS_PATH, Allocations
 from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import WgnetError, parse_address
+from ansible_collections.wgnet.containers.plugins.module_utils.wgpool import paired_addresses
 
 try:
     import docker
@@ -193,6 +194,19 @@ def interface_spec(config, network, endpoint):
     return spec
 
 
+def check_ipv6(config, address, given):
+    """Docker's IPAM picks the IPv6 address; the hub accepts only the one paired with the IPv4 address."""
+    pools = config.get("pools") or []
+    if len(pools) < 2:
+        raise DriverError("ipv6: the pool of this host (wgnet_pool) has no IPv6 network, so the hub would drop the "
+                          "container's IPv6 traffic; create the network without --ipv6")
+    expected = paired_addresses(address, pools, host_routes=True)[1].split("/")[0]
+    if str(parse_address(given)) != expected:
+        raise DriverError("ipv6: Docker gave %s, but the IPv6 address paired with %s is %s; give the network the "
+                          "IPv6 subnet at the same offsets as its IPv4 subnet, or docker run --ip6 %s"
+                          % (parse_address(given), address, expected, expected))
+
+
 def remove_device(name):
     """Stop an endpoint's wireguard-go, or delete its kernel link, wherever the interface is now.
 
@@ -304,6 +318,8 @@ class Driver:
         if address not in config["keys"]:
             raise DriverError("address: %s has no key in %s (the role derives the keys of the slice %s)"
                               % (address, self.config_path, config["slice"]))
+        if interface.get("AddressIPv6"):
+            check_ipv6(config, address, interface["AddressIPv6"])
         self.reserve(endpoint_id, address, config)
         self.state["endpoints"][endpoint_id] = {
             "network": network_id, "address": address, "host_name": host_name(endpoint_id), "sandbox": None,

@@ -19,6 +19,7 @@ from collection_link import COLLECTIONS
 from wgtest import APP_IMAGE, Hub, random_b64, sh, wait_for
 
 from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import KeyDeriver
+from ansible_collections.wgnet.containers.plugins.module_utils.wgpool import paired_addresses
 
 DRIVER = "ansible_collections.wgnet.containers.plugins.module_utils.wgdriver"
 HOST_PREFIX = "wgd"
@@ -32,6 +33,9 @@ class DriverHost:
         self.plugin = "wgnett" + self.tag
         self.hub = Hub(subnet=hub_subnet)
         self.slice = "10.77.%d.0/%d" % (hub_subnet, slice_prefix)
+        # The pool, as wgnet_pool: IPv4 and the IPv6 network whose addresses pair with it by offset.
+        self.pools = ["10.77.%d.0/24" % hub_subnet, "fd77:%d::/64" % hub_subnet]
+        self.hub_address6 = "fd77:%d::1" % hub_subnet
         self.dir = tempfile.mkdtemp(prefix="wgnet-driver-")
         self.socket = "/run/docker/plugins/%s.sock" % self.plugin
         self.config = os.path.join(self.dir, "driver.json")
@@ -50,11 +54,13 @@ class DriverHost:
         entries = deriver.derive_many(addresses, include_private=True)
         peers = []
         for entry in entries:
-            peers += ["peer", entry["public_key"], "allowed-ips", entry["address"] + "/32"]
+            pair = paired_addresses(entry["address"], self.pools, host_routes=True)
+            peers += ["peer", entry["public_key"], "allowed-ips", ",".join(pair)]
         sh("wg", "set", self.hub.host_name, *peers)
-        config = {"slice": self.slice, "keys": {e["address"]: e["private_key"] for e in entries},
-                  "backend": "userspace",
-                  "hubs": {"main": dict(self.hub.peer_spec(), address=self.hub.address)}}
+        sh("ip", "-n", self.hub.netns, "addr", "add", self.hub_address6 + "/64", "dev", "hub0", "nodad")
+        hub = dict(self.hub.peer_spec(allowed_ips=self.pools), address=self.hub.address)
+        config = {"slice": self.slice, "pools": self.pools, "keys": {e["address"]: e["private_key"] for e in entries},
+                  "backend": "userspace", "hubs": {"main": hub}}
         fd = os.open(self.config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
             json.dump(config, handle)

@@ -144,9 +144,20 @@ def test_dns_and_ipv6(host):
     assert result.returncode == 0, result.stderr
     wait_for(lambda: "nameserver %s" % host.hub.address in in_container(container, "cat", "/etc/resolv.conf").stdout,
              "the network's resolver in resolv.conf")
-    assert "inet6 fd77:60::" in sh("docker", "exec", container, "ip", "-6", "addr", "show", "wg0").stdout
+    # Docker's IPAM gave 10.77.60.2 and fd77:60::2: the pair the hub accepts for that key.
+    assert "inet6 fd77:60::2/64" in sh("docker", "exec", container, "ip", "-6", "addr", "show", "wg0").stdout
     assert "default dev wg0" in sh("docker", "exec", container, "ip", "-6", "route").stdout
     assert ping_hub(host, container)
+    assert in_container(container, "ping", "-6", "-c", "1", "-W", "2", host.hub_address6).returncode == 0
+
+
+def test_ipv6_address_that_is_not_the_pair_is_refused(host):
+    network, result = host.network("-o", "hub=main", "--ipv6", "--subnet", "fd77:60::100/120")
+    assert result.returncode == 0, result.stderr
+    container, result = host.run(network)
+    assert result.returncode != 0
+    assert ("ipv6: Docker gave fd77:60::102, but the IPv6 address paired with 10.77.60.2 is fd77:60::2"
+            in result.stderr)
 
 
 COMPOSE_FILE = """

@@ -85,3 +85,13 @@ def test_allocations_record_round_trip(tmp_path):
         record.write({"allocations": {"web": "10.0.42.5"}, "attached": ["web"]})
     with Allocations(path) as record:
         assert record.read()["allocations"] == {"web": "10.0.42.5"}
+
+
+def test_ipv6_must_be_the_pair_of_the_ipv4_address():
+    with pytest.raises(wgdriver.DriverError, match="ipv6: the pool of this host .* has no IPv6 network"):
+        wgdriver.check_ipv6(CONFIG, "10.0.42.2", "fd00:42::2")
+    config = dict(CONFIG, pools=["10.0.42.0/24", "fd00:42::/64"])
+    wgdriver.check_ipv6(config, "10.0.42.2", "fd00:42::2")
+    with pytest.raises(wgdriver.DriverError, match="Docker gave fd00:42::3, but the IPv6 address paired with "
+                                                   "10.0.42.2 is fd00:42::2"):
+        wgdriver.check_ipv6(config, "10.0.42.2", "fd00:42::3/64")
