@@ -203,24 +203,53 @@ def host_routes(*octets):
 
 
 def test_parse_device_from_an_encoded_reply():
-    private, peer_key = key(), key()
+    private, peer_key, other, psk = key(), key(), key(), key()
     decoded = decoded_reply([
         ["WGDEVICE_A_IFNAME", "wg0"], ["WGDEVICE_A_PRIVATE_KEY", private], ["WGDEVICE_A_LISTEN_PORT", 51820],
-        ["WGDEVICE_A_FWMARK", 0],
+        ["WGDEVICE_A_FWMARK", 3],
         ["WGDEVICE_A_PEERS", [{"attrs": [
             ["WGPEER_A_PUBLIC_KEY", peer_key], ["WGPEER_A_PRESHARED_KEY", "A" * 43 + "="],
+            ["WGPEER_A_LAST_HANDSHAKE_TIME", {"tv_sec": 0, "tv_nsec": 0}],
             ["WGPEER_A_ENDPOINT", {"addr": "127.0.0.1", "port": 5000}],
             ["WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL", 25],
             ["WGPEER_A_ALLOWEDIPS", [{"attrs": [["WGALLOWEDIP_A_FAMILY", 2],
                                                 ["WGALLOWEDIP_A_IPADDR", bytes([10, 0, 0, 0])],
                                                 ["WGALLOWEDIP_A_CIDR_MASK", 24]]}]],
+        ]}, {"attrs": [
+            ["WGPEER_A_PUBLIC_KEY", other], ["WGPEER_A_PRESHARED_KEY", psk],
+            ["WGPEER_A_LAST_HANDSHAKE_TIME", {"tv_sec": 1700000000, "tv_nsec": 5}],
+            ["WGPEER_A_RX_BYTES", 20], ["WGPEER_A_TX_BYTES", 10], ["WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL", 0],
+            ["WGPEER_A_ENDPOINT", {"addr": "fd00::1", "port": 51821, "flowinfo": 0, "scope_id": 0}],
+            ["WGPEER_A_ALLOWEDIPS", [{"attrs": [["WGALLOWEDIP_A_FAMILY", 10],
+                                                ["WGALLOWEDIP_A_IPADDR", bytes.fromhex("fd000088" + "00" * 12)],
+                                                ["WGALLOWEDIP_A_CIDR_MASK", 64]]}]],
         ]}]],
     ])
     config_read, stats = parse_device(decoded)
-    assert config_read == {"private_key": private, "listen_port": 51820, "fwmark": 0, "peers": {peer_key: {
-        "endpoint": "127.0.0.1:5000", "allowed_ips": ["10.0.0.0/24"], "persistent_keepalive": 25,
-        "preshared_key": None}}}
-    assert stats[peer_key]["latest_handshake"] == 0
+    assert config_read == {"private_key": private, "listen_port": 51820, "fwmark": 3, "peers": {
+        peer_key: {"endpoint": "127.0.0.1:5000", "allowed_ips": ["10.0.0.0/24"], "persistent_keepalive": 25,
+                   "preshared_key": None},
+        other: {"endpoint": "[fd00::1]:51821", "allowed_ips": ["fd00:88::/64"], "persistent_keepalive": 0,
+                "preshared_key": psk}}}
+    assert stats == {peer_key: {"latest_handshake": 0, "transfer_rx": 0, "transfer_tx": 0},
+                     other: {"latest_handshake": 1700000000, "transfer_rx": 20, "transfer_tx": 10}}
+
+
+def test_parse_device_reads_each_message_at_its_offset_in_the_buffer():
+    """pyroute2 hands several messages of one read as views of one buffer, each at its offset."""
+    first, second = key(), key()
+    parts = [decoded_reply([["WGDEVICE_A_IFNAME", "wg0"], ["WGDEVICE_A_LISTEN_PORT", 1],
+                            ["WGDEVICE_A_PEERS", [{"attrs": [["WGPEER_A_PUBLIC_KEY", public],
+                                                             ["WGPEER_A_ALLOWEDIPS", host_routes(octet)]]}]]])
+             for public, octet in ((first, 1), (second, 2))]
+    buffer = bytes(parts[0].data) + bytes(parts[1].data)
+    views = [wgmsg(buffer, offset=offset) for offset in (0, len(parts[0].data))]
+    for view in views:
+        view.decode()
+    config_read, _stats = parse_device(views)
+    assert config_read["listen_port"] == 1
+    assert {k: p["allowed_ips"] for k, p in config_read["peers"].items()} == {
+        first: ["10.0.0.1/32"], second: ["10.0.0.2/32"]}
 
 
 def test_parse_device_merges_a_dump_split_over_messages():
