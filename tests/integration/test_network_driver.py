@@ -209,3 +209,21 @@ def test_docker_compose_up_restart_down(host, tmp_path):
     assert project not in sh("docker", "network", "ls", "--format", "{{.Name}}").stdout
     assert host_links() == [] and driver_processes() == set()
     assert driver_allocations(host) == []
+
+
+def test_failure_in_join_is_a_clean_err_and_leaves_nothing(host):
+    with open(host.config) as handle:
+        config = json.load(handle)
+    broken = dict(config, userspace_binary="wgnet-no-such-wireguard-go")
+    with open(host.config, "w") as handle:
+        json.dump(broken, handle)
+    try:
+        network, result = host.network("-o", "hub=main")
+        assert result.returncode == 0, result.stderr
+        container, result = host.run(network)
+        assert result.returncode != 0
+        assert "remote: wgnet: userspace_binary: wireguard-go not found at 'wgnet-no-such-wireguard-go'" in result.stderr
+        assert driver_allocations(host) == []
+    finally:
+        with open(host.config, "w") as handle:
+            json.dump(config, handle)
