@@ -24,7 +24,6 @@ from wgtest import (
     Hub,
     genkey,
     in_container,
-    random_b64,
     remove_container,
     run_module,
     sh,

@@ -59,4 +59,3 @@ def test_host_side_names_are_short_stable_and_distinct():
     name = host_side_name("container-id", "wg0")
     assert len(name) == 15 and name == host_side_name("container-id", "wg0")
     assert name != host_side_name("container-id", "wg1") != host_side_name("other", "wg0")
-

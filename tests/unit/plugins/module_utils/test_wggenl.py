@@ -14,7 +14,7 @@ import pytest
 from pyroute2.netlink.generic.wireguard import wgmsg
 
 from ansible_collections.wgnet.containers.plugins.module_utils import wggenl
-from ansible_collections.wgnet.containers.plugins.module_utils.wgconfig import ZERO_KEY, plan_device
+from ansible_collections.wgnet.containers.plugins.module_utils.wgconfig import ZERO_KEY, format_endpoint, plan_device
 from ansible_collections.wgnet.containers.plugins.module_utils.wggenl import parse_device, set_device_messages
 
 REMOVE_ME = wggenl.WGPEER_F_REMOVE_ME
@@ -75,8 +75,7 @@ def play(device, messages):
                 current["preshared_key"] = None if psk == ZERO_KEY else psk
             if "WGPEER_A_ENDPOINT" in attrs:
                 endpoint = attrs["WGPEER_A_ENDPOINT"]
-                current["endpoint"] = ("[%s]:%d" if ":" in endpoint["addr"] else "%s:%d") % (endpoint["addr"],
-                                                                                           endpoint["port"])
+                current["endpoint"] = format_endpoint(endpoint["addr"], endpoint["port"])
             if "WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL" in attrs:
                 current["persistent_keepalive"] = attrs["WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL"]
             if flags & REPLACE:
