@@ -103,7 +103,8 @@ class ProcessSampler(threading.Thread):
 
 
 def sh(*args, stdin=None):
-    result = subprocess.run(args, input=stdin, capture_output=True, text=True, check=False, timeout=600)
+    result = subprocess.run(args, input=stdin, capture_output=True, text=True, errors="replace", check=False,
+                            timeout=600)
     return result
 
 

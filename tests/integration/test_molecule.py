@@ -88,6 +88,9 @@ def run_scenario(scenario, audit=False):
         raise
     finally:
         sampler.stop()
+    os.makedirs(os.path.dirname(log), exist_ok=True)
+    with open(log, "w") as handle:
+        handle.write(result.stdout)
     problems = []
     if audit:
         try:
@@ -95,9 +98,6 @@ def run_scenario(scenario, audit=False):
         finally:
             subprocess.run(destroy, cwd=REPO, env=env, stdin=subprocess.DEVNULL, capture_output=True, check=False,
                            timeout=300)
-    os.makedirs(os.path.dirname(log), exist_ok=True)
-    with open(log, "w") as handle:
-        handle.write(result.stdout)
     out = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout)  # some lines keep colours despite NO_COLOR
     assert result.returncode == 0, "molecule test failed (%d), full log in %s:\n%s" % (
         result.returncode, log, out[-12000:])
