@@ -16,6 +16,7 @@ import contextlib
 import fcntl
 import ipaddress
 import os
+import resource
 import stat
 import time
 
@@ -50,6 +51,7 @@ if HAS_PYROUTE2:
 LOCK_PATH = os.path.join(wgdevice.RUN_DIR, "lock")
 MIN_MTU, MAX_MTU = 1280, 65535
 SIGNAL_POLL = 0.02  # seconds between looks at a switch signal: the outage it may add
+OTHER_OPEN_FILES = 256  # besides the plans' namespaces: Docker client, lock, wireguard-go sockets
 DNS_HEADER = "# Managed by wgnet.containers: the resolvers reached through the WireGuard tunnel.\n"
 
 PEER_OPTIONS = dict(
@@ -478,6 +480,7 @@ def reconcile_many(host, specs, before_changes=None):
     that a host's containers switch (to new keys, say) within moments of each other.
     ``before_changes()``, when given, runs between the two, and only when there is a change.
     """
+    _room_for_open_namespaces(len(specs))
     plans = []
     try:
         for index, spec in enumerate(specs):
@@ -502,6 +505,14 @@ def reconcile_many(host, specs, before_changes=None):
                        "interface": result["interface"]})
     return {"changed": any(r["changed"] for r in report), "results": report,
             "diff": {"before": before, "after": after}}
+
+
+def _room_for_open_namespaces(count):
+    """Each plan keeps its namespace and a netlink socket open until the switch: allow that many files."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 2 * count + OTHER_OPEN_FILES
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted if hard == resource.RLIM_INFINITY else min(wanted, hard), hard))
 
 
 def wait_for_signal(path, timeout):
