@@ -157,7 +157,7 @@ def test_molecule_rotation_scenario():
 def test_molecule_driver_scenario():
     """The network_driver role next to attach: restart, driver restart, dockerd restart, no leftovers."""
     out, log = run_scenario("driver")
-    timed = re.search(r"restart to tunnel: (\d+) ms; address (\S+) then (\S+)", out)
+    timed = re.search(r"restart to tunnel: (\d+) ms; address ([0-9a-f.:/]+) then ([0-9a-f.:/]+)", out)
     assert timed, "side_effect did not time the restart, see %s" % log
     assert timed.group(2) == timed.group(3)
     assert "Idempotence test failed" not in out
