@@ -331,7 +331,7 @@ class Plan:
     def __init__(self, spec, desired, target=None, ns=None):
         self.spec, self.desired, self.target, self.ns = spec, desired, target, ns
         self.result = None  # set when there is nothing to apply (no change, check mode, gone)
-        self.current = self.before = self.backend = None
+        self.current = self.before = self.backend = self.userspace = None
         self.dns_before = None
         self.changes, self.fields, self.peer_ops, self.link_ops = [], {}, [], []
         self.recreate = self.dns_change = False
