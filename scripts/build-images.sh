@@ -41,7 +41,7 @@ for name in "${!IMAGES[@]}"; do
     rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb
     tar -C "$rootfs" --numeric-owner -cf "$tarball.tmp" .
     mv "$tarball.tmp" "$tarball"
-    cleanup
+    remove_rootfs
     log "$name: rootfs built in $((SECONDS - start))s"
   fi
   import_start=$SECONDS
