@@ -12,10 +12,10 @@ MIRROR=${WGNET_MIRROR:-http://deb.debian.org/debian} # the mirror apt uses
 CACHE=/var/cache/wgnet-images
 # image name -> packages added to minbase (comma-separated, as --include wants).
 declare -A IMAGES=(
-  [wgnet/app:$SUITE]="iproute2,iputils-ping"
+  ["wgnet/app:$SUITE"]="iproute2,iputils-ping"
   # A Docker-in-Docker "host" managed by Ansible over the docker connection:
   # python3 for Ansible's modules, python3-apt for its apt module.
-  [wgnet/host:$SUITE]="python3,python3-apt,docker.io,iproute2,iputils-ping,procps"
+  ["wgnet/host:$SUITE"]="python3,python3-apt,docker.io,iproute2,iputils-ping,procps"
 )
 
 rootfs= # the debootstrap folder being built, removed on any exit
@@ -31,7 +31,7 @@ for name in "${!IMAGES[@]}"; do
   tarball=$CACHE/${name//[\/:]/_}-$key.tar
   start=$SECONDS
   if [[ ! -s $tarball ]]; then
-    rootfs=$(mktemp -d /var/tmp/wgnet-rootfs.XXXXXX)
+    rootfs=$(mktemp -d "$CACHE/rootfs.XXXXXX")
     log "$name: debootstrap $SUITE (+$include)"
     # The shared --cache-dir lets the second image reuse the first one's debs.
     debootstrap --variant=minbase --include="$include" --cache-dir="$CACHE/debs" \

@@ -4,17 +4,17 @@
 # app containers on each host, site.yml, then the status table.
 # Re-running it changes nothing; `scripts/demo.sh clean` removes the hosts.
 set -euo pipefail
-repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-"$repo/scripts/machine-setup.sh"
-"$repo/scripts/venv.sh"
-"$repo/scripts/molecule-deps.sh"
-# shellcheck source=collection-path.sh
-. "$repo/scripts/collection-path.sh"
-export PATH="$repo/.venv/bin:$PATH"
-cd "$repo"
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib.sh source-path=SCRIPTDIR
+. "$here/lib.sh"
+"$here/machine-setup.sh"
+"$here/venv.sh"
+"$here/molecule-deps.sh"
+export PATH="$here/../.venv/bin:$PATH"
+cd "$here/.."
 
 if [[ "${1:-}" == clean ]]; then
-    exec molecule destroy -s default
+  exec molecule destroy -s default
 fi
 # create + prepare (hosts, their dockerd, app containers) + converge (site.yml)
 molecule converge -s default

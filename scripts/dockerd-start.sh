@@ -6,7 +6,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$here/lib.sh"
 
-LOG=${WGNET_DOCKERD_LOG:-/var/log/wgnet-dockerd.log}
+LOG=$WGNET_DOCKERD_LOG
 PIDFILE=/var/run/docker.pid
 TIMEOUT=${WGNET_DOCKERD_TIMEOUT:-60}
 # overlay2: / is ext4 and the kernel has overlayfs (checked by mounting one);
@@ -42,6 +42,7 @@ rm -f "$PIDFILE"
 cpidfile=/var/run/docker/containerd/containerd.pid
 alive "$(cat "$cpidfile" 2>/dev/null || true)" containerd || rm -f "$cpidfile"
 log "starting dockerd (log: $LOG)"
+mkdir -p "$(dirname "$LOG")"
 echo "--- $(date -Is) ${0##*/}" >>"$LOG"
 # New session, no stdin, output to a file: it outlives the calling shell.
 setsid nohup dockerd "${DOCKERD_ARGS[@]}" </dev/null >>"$LOG" 2>&1 &

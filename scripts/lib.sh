@@ -1,5 +1,7 @@
 # shellcheck shell=bash
 # Helpers shared by the scripts in this folder; source it, do not run it.
+# shellcheck source=env.sh source-path=SCRIPTDIR
+. "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
 # Messages go to stderr so that stdout stays free for data.
 log() { printf '[%s] %s\n' "${0##*/}" "$*" >&2; }

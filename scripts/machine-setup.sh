@@ -13,7 +13,8 @@ WG_PKGS=(wireguard-tools wireguard-go)
 CONTAINER_PKGS=(docker.io debootstrap docker-compose)
 NET_PKGS=(iproute2 iputils-ping kmod)
 VM_PKGS=(qemu-system-x86) # for the VM test tier
-PKGS=("${WG_PKGS[@]}" "${CONTAINER_PKGS[@]}" "${NET_PKGS[@]}" "${VM_PKGS[@]}")
+QA_PKGS=(shellcheck shfmt) # tests/integration/test_scripts.py: lint and parse scripts/
+PKGS=("${WG_PKGS[@]}" "${CONTAINER_PKGS[@]}" "${NET_PKGS[@]}" "${VM_PKGS[@]}" "${QA_PKGS[@]}")
 
 missing=()
 for p in "${PKGS[@]}"; do

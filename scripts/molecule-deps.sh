@@ -7,22 +7,20 @@
 # Re-running it is a no-op (a stamp records what was extracted).
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=env.sh source-path=SCRIPTDIR
+. "$repo/scripts/env.sh" # the collection path, with the checkout linked in it
 # ansible 12.x is the community package built on ansible-core 2.19.
 ANSIBLE_VERSION=12.3.0
 ANSIBLE_SHA256=cd156f82fa87f7a899212b0efa9f7ca3a24d609212de9f78428a572eb01e5414
 COLLECTIONS=(community.docker community.library_inventory_filtering_v1 ansible.posix)
 
-dest="$repo/.cache/collections"
+dest=$ANSIBLE_COLLECTIONS_PATH
 stamp="$dest/.molecule-deps"
 wanted="ansible==$ANSIBLE_VERSION ${COLLECTIONS[*]}"
 python="$repo/.venv/bin/python"
 [[ -x $python ]] || python=python3
 
 log() { printf '[%s] %s\n' "${0##*/}" "$*" >&2; }
-
-# The checkout itself as wgnet.containers (the same link tests/collection_link.py makes).
-mkdir -p "$dest/ansible_collections/wgnet"
-ln -sfn "$repo" "$dest/ansible_collections/wgnet/containers"
 
 all_there() {
   local c

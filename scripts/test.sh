@@ -2,10 +2,13 @@
 # Runs every test of the collection on this machine, from nothing: sets the
 # machine up (packages, dockerd, base images), makes .venv, then runs pytest
 # over tests/ (unit, integration against real dockerd and wireguard-go,
-# ansible-test sanity, ansible-lint, build and offline install).
+# Molecule, ansible-test sanity, ansible-lint, build and offline install).
+# Arguments go to pytest.
 set -euo pipefail
-repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-"$repo/scripts/machine-setup.sh"
-"$repo/scripts/venv.sh"
-cd "$repo"
-exec "$repo/.venv/bin/python" -m pytest "$@"
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib.sh source-path=SCRIPTDIR
+. "$here/lib.sh"
+"$here/machine-setup.sh"
+"$here/venv.sh"
+cd "$here/.."
+exec .venv/bin/python -m pytest "$@"

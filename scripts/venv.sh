@@ -3,6 +3,8 @@
 # Re-installs only when the requirement files change, so a ready venv costs nothing.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=env.sh source-path=SCRIPTDIR
+. "$repo/scripts/env.sh" # pip's cache under .cache, not ~/.cache
 venv="$repo/.venv"
 stamp="$venv/.requirements.sha256"
 wanted="$(cat "$repo"/requirements*.txt | sha256sum | cut -d' ' -f1)"

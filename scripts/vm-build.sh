@@ -55,7 +55,7 @@ trap remove_rootfs EXIT
 trap 'exit 130' INT TERM # so that the EXIT trap runs on these too
 
 start=$SECONDS
-rootfs=$(mktemp -d /var/tmp/wgnet-vm-rootfs.XXXXXX)
+rootfs=$(mktemp -d "$CACHE/rootfs.XXXXXX")
 log "debootstrap $SUITE (+$PACKAGES)"
 debootstrap --variant=minbase --include="$PACKAGES" --cache-dir="$CACHE/debs" \
   "$SUITE" "$rootfs" "$MIRROR" >"$rootfs.log" 2>&1 ||
@@ -135,7 +135,7 @@ printf '%s\n' "kernel $kver" "packages $PACKAGES" "built $(date -Is) in $((SECON
 rm -rf "$image"
 mv "$tmp" "$image"
 # Older images (other keys): the newest other one stays, for a checkout of another branch.
-find "$CACHE" -mindepth 1 -maxdepth 1 -type d ! -name debs ! -name "$key" -printf '%T@ %p\n' |
+find "$CACHE" -mindepth 1 -maxdepth 1 -type d ! -name debs ! -name 'rootfs.*' ! -name "$key" -printf '%T@ %p\n' |
   sort -rn | tail -n +2 | cut -d' ' -f2- | xargs -r rm -rf
 log "image $image built in $((SECONDS - start))s ($(du -sh "$image" | cut -f1))"
 echo "$image"

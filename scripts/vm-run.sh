@@ -38,7 +38,7 @@ build_start=$SECONDS
 image=$("$here/vm-build.sh")
 build_time=$((SECONDS - build_start))
 
-stage=$(mktemp -d /var/tmp/wgnet-vm-run.XXXXXX)
+stage=$(mktemp -d /tmp/wgnet-vm-run.XXXXXX)
 trap 'rm -rf --one-file-system "$stage"' EXIT
 trap 'exit 130' INT TERM # so that the EXIT trap runs on these too
 mkdir -p "$stage/results"

@@ -146,7 +146,7 @@ def log_texts(instances):
         texts["docker logs %s" % instance] = sh("docker", "logs", instance).stdout
         inner = "for c in $(docker ps -aq 2>/dev/null); do docker logs $c 2>&1; done"
         texts["container logs inside %s" % instance] = sh("docker", "exec", instance, "sh", "-c", inner).stdout
-    with open("/var/log/wgnet-dockerd.log", errors="replace") as handle:
+    with open(os.environ["WGNET_DOCKERD_LOG"], errors="replace") as handle:
         texts["this machine's dockerd log"] = handle.read()
     return texts
 

@@ -47,15 +47,10 @@ SCENARIO_STEPS = {
 
 
 def molecule_env():
-    env = dict(os.environ)
-    env.update(
-        PATH=BIN + os.pathsep + env.get("PATH", ""),
-        ANSIBLE_COLLECTIONS_PATH=COLLECTIONS,
-        NO_COLOR="1",
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_FORCE_COLOR="0",
-        PY_COLORS="0",
-    )
+    """The environment of molecule/README.md's commands: scripts/env.sh's, and Molecule's own colours."""
+    env = {name: value for name, value in os.environ.items()
+           if name not in ("NO_COLOR", "ANSIBLE_NOCOLOR", "ANSIBLE_FORCE_COLOR", "PY_COLORS")}
+    env.update(PATH=BIN + os.pathsep + env.get("PATH", ""), ANSIBLE_COLLECTIONS_PATH=COLLECTIONS)
     return env
 
 
@@ -76,6 +71,11 @@ def run_scenario(scenario, audit=False):
 
     molecule = os.path.join(BIN, "molecule")
     destroy = [molecule, "destroy", "-s", scenario]
+    # Fresh hosts, whatever ran before (the demo leaves the default scenario's hosts up):
+    # with --destroy never, `molecule test` would reuse them and skip create and prepare.
+    fresh = subprocess.run(destroy, cwd=REPO, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                           check=False, timeout=300)
+    assert fresh.returncode == 0, "molecule destroy -s %s failed:\n%s" % (scenario, (fresh.stdout + fresh.stderr)[-4000:])
     sampler = ProcessSampler()
     sampler.start()
     try:
@@ -91,14 +91,14 @@ def run_scenario(scenario, audit=False):
     os.makedirs(os.path.dirname(log), exist_ok=True)
     with open(log, "w") as handle:
         handle.write(result.stdout)
+    out = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout)  # Molecule colours its own lines and Ansible's
     problems = []
     if audit:
         try:
-            problems = secrets_audit(scenario, result.stdout, sampler)
+            problems = secrets_audit(scenario, out, sampler)
         finally:
             subprocess.run(destroy, cwd=REPO, env=env, stdin=subprocess.DEVNULL, capture_output=True, check=False,
                            timeout=300)
-    out = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout)  # some lines keep colours despite NO_COLOR
     assert result.returncode == 0, "molecule test failed (%d), full log in %s:\n%s" % (
         result.returncode, log, out[-12000:])
     # Each step logs "[<scenario> > <step>] Executed: Successful" as it ends (the final

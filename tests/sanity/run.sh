@@ -15,10 +15,13 @@ from ansible_test._internal.host_configs import NativePythonConfig
 print(get_venv_packages(NativePythonConfig(version="3"))["pip"])
 PY
 )"
+# ansible-test keeps that cache at ~/.ansible/test/cache, a path it does not let us
+# change: it runs with a home of its own under .cache, not the user's.
+export HOME="$work/home"
 mkdir -p "$HOME/.ansible/test/cache"
 cp "$repo/tests/sanity/pip_bootstrap.py" "$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
 
-rm -rf "$work"
+rm -rf "$dest"
 mkdir -p "$dest"
 git -C "$repo" ls-files -co --exclude-standard -z | (cd "$repo" && xargs -0 tar -cf -) | tar -C "$dest" -xf -
 git -C "$dest" init -q && git -C "$dest" add -A

@@ -1,0 +1,21 @@
+# shellcheck shell=bash
+# Source it (tests/collection_link.py loads it too): the environment that the demo,
+# the tests and the benchmarks run in.
+# - The checkout is the collection wgnet.containers, through a link under
+#   .cache/collections, and the only collection path: a release the user installed
+#   in ~/.ansible can neither shadow it nor be replaced by it.
+# - What ansible-core, Molecule, ansible-compat, ansible-lint and pip keep in the
+#   home directory goes under .cache instead, so nothing is written to ~/.ansible
+#   or ~/.cache (tests/integration/test_footprint.py checks it).
+_wgnet_repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+mkdir -p "$_wgnet_repo/.cache/collections/ansible_collections/wgnet"
+ln -sfn "$_wgnet_repo" "$_wgnet_repo/.cache/collections/ansible_collections/wgnet/containers"
+export ANSIBLE_COLLECTIONS_PATH="$_wgnet_repo/.cache/collections"
+# ansible-core's local tmp and Galaxy cache; Molecule's instances and inventories.
+export ANSIBLE_HOME="$_wgnet_repo/.cache/ansible"
+# pip's wheels, ansible-lint's and ansible-compat's caches, the hub role's key cache.
+export XDG_CACHE_HOME="$_wgnet_repo/.cache/xdg"
+# dockerd's log (scripts/dockerd-start.sh); the secrets audit reads it.
+export WGNET_DOCKERD_LOG=/run/wgnet/dockerd.log
+export ANSIBLE_LOCALHOST_WARNING=0 ANSIBLE_INVENTORY_UNPARSED_WARNING=0
+unset _wgnet_repo
