@@ -68,8 +68,8 @@ def wg_generation(seed, additional, overrides=None):
     return _guarded(lambda: generation_fingerprint(KeyDeriver(seed, additional), overrides))
 
 
-def wg_fleet_conflicts(hosts, pool):
-    return _guarded(lambda: conflicts(pool, hosts))
+def wg_fleet_conflicts(hosts, pool, exclude=()):
+    return _guarded(lambda: conflicts(pool, hosts, [exclude] if isinstance(exclude, str) else exclude))
 
 
 class FilterModule(object):

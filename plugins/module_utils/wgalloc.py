@@ -43,13 +43,19 @@ class Allocations:
             self._lock.close()
 
     def read(self):
+        """The record: {"allocations": {owner: address}, "attached": [names]}; an empty one if there is none."""
         try:
             with open(self.path) as handle:
-                return json.load(handle)
+                record = json.load(handle)
         except (IOError, OSError):
             return empty()
         except ValueError:
             raise WgnetError("state_path: %s is not valid JSON; fix or remove it" % self.path)
+        if not (isinstance(record, dict) and isinstance(record.get("allocations", {}), dict)
+                and isinstance(record.get("attached", []), list)):
+            raise WgnetError("state_path: %s is not an allocations record ({\"allocations\": {name: address}, "
+                             "\"attached\": [name]}); fix or remove it" % self.path)
+        return dict(empty(), **record)
 
     def write(self, record):
         folder = os.path.dirname(self.path)

@@ -22,6 +22,7 @@ import argparse
 import ipaddress
 import json
 import os
+import re
 import signal
 import socketserver
 import stat
@@ -35,6 +36,7 @@ from ansible_collections.wgnet.containers.plugins.module_utils import wgdevice, 
 from ansible_collections.wgnet.containers.plugins.module_utils.netns import Namespace, NetlinkError
 from ansible_collections.wgnet.containers.plugins.module_utils.targets import host_target
 from ansible_collections.wgnet.containers.plugins.module_utils.wgalloc import ALLOCATIONS_PATH, Allocations
+from ansible_collections.wgnet.containers.plugins.module_utils.wgfleet import Slice, owner_refusal
 from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import WgnetError, parse_address
 from ansible_collections.wgnet.containers.plugins.module_utils.wgpool import paired_addresses
 
@@ -55,6 +57,7 @@ NETWORK_OPTIONS = ("hub", "mtu", "dns")
 HOST_PREFIX = "wgd"
 ALLOCATION_PREFIX = "wgnet-driver:"
 DNS_WAIT = 10.0
+DOCKER_ID = re.compile(r"\A[0-9A-Za-z]{1,64}\Z")
 
 
 class DriverError(WgnetError):
@@ -172,6 +175,14 @@ def network_from_request(config, request):
 
 # Endpoints ----------------------------------------------------------------------
 
+def check_ids(request):
+    """Docker's IDs are letters and digits; they name records and interfaces, so nothing else gets in."""
+    for key in ("NetworkID", "EndpointID"):
+        value = request.get(key) if isinstance(request, dict) else None
+        if value is not None and not (isinstance(value, str) and DOCKER_ID.match(value)):
+            raise DriverError("%s: %r is not a Docker ID (1 to 64 letters and digits)" % (key, value))
+
+
 def host_name(endpoint_id):
     return (HOST_PREFIX + endpoint_id)[:wgiface.MAX_IFNAME]
 
@@ -274,6 +285,7 @@ class Driver:
         if handler is None:
             return {"Err": "wgnet: %s is not supported by the wgnet driver" % method}
         try:
+            check_ids(request)
             with self.lock:
                 return handler(request)
         except (WgnetError, NetlinkError, OSError) as exc:
@@ -328,24 +340,26 @@ class Driver:
         return {"Interface": {}}
 
     def reserve(self, endpoint_id, address, config):
-        """Record the address in the file the attach role uses; refuse one it or a hub has."""
-        hub_addresses = {str(parse_address(h["address"])): n for n, h in config["hubs"].items() if h.get("address")}
-        if address in hub_addresses:
-            raise DriverError("address: %s is the address of the hub %s; exclude it with --ip-range or --aux-address"
-                              % (address, hub_addresses[address]))
+        """Record the address in the file the attach role uses, by wgfleet's rule: never a hub's address,
+        never one that a container of the attach role or another endpoint holds."""
+        hubs = [h["address"] for h in config["hubs"].values() if h.get("address")]
+        refusal = Slice(config["slice"], exclude=hubs).refusal(parse_address(address))
+        if refusal:
+            raise DriverError("address: %s; give this network an --ip-range or --aux-address that avoids it" % refusal)
+        owner = ALLOCATION_PREFIX + endpoint_id
         with Allocations(self.allocations_path) as allocations:
             record = allocations.read()
-            for owner, taken in record.get("allocations", {}).items():
-                if taken == address and not owner.startswith(ALLOCATION_PREFIX):
-                    raise DriverError("address: %s is already the address of the container %s attached by the "
-                                      "attach role; give this network an --ip-range that avoids it" % (address, owner))
-            record.setdefault("allocations", {})[ALLOCATION_PREFIX + endpoint_id] = address
+            owners = {parse_address(a): name for name, a in record["allocations"].items()}
+            refusal = owner_refusal(parse_address(address), owner, owners)
+            if refusal:
+                raise DriverError("address: %s; give this network an --ip-range that avoids it" % refusal)
+            record["allocations"][owner] = address
             allocations.write(record)
 
     def release(self, endpoint_id):
         with Allocations(self.allocations_path) as allocations:
             record = allocations.read()
-            if record.get("allocations", {}).pop(ALLOCATION_PREFIX + endpoint_id, None) is not None:
+            if record["allocations"].pop(ALLOCATION_PREFIX + endpoint_id, None) is not None:
                 allocations.write(record)
 
     def NetworkDriver_DeleteEndpoint(self, request):

@@ -34,17 +34,65 @@ def host_slice(pool, index, count, prefix=None):
     return str(ipaddress.ip_network("%s/%d" % (start, prefix)))
 
 
-def conflicts(pool, hosts):
+class Slice:
+    """The addresses one Docker host may give: the one place that decides.
+
+    An address may be given when it lies in the host's slice, is one of the
+    slice's host addresses (never its network or broadcast address, which the
+    allocator has never given), is a host address of the pool (the hub has a
+    peer for those only), and is not excluded (the hub's own address). Who
+    already holds an address is the caller's record: see ``owner_refusal``.
+    """
+
+    def __init__(self, slice_cidr, pool=None, exclude=(), option="slice"):
+        self.network = parse_pool(slice_cidr, option)
+        self.pool = parse_pool(pool, "pool") if pool else None
+        self.excluded = {parse_address(a, "exclude") for a in exclude}
+
+    def refusal(self, address):
+        """Why ``address`` (an ip_address) may not be given in this slice, or None."""
+        if address in self.excluded:
+            return "%s is excluded (the hub's address is never a container's)" % address
+        if address not in self.network:
+            return "%s is outside this host's slice %s" % (address, self.network)
+        if not self._host_address(address, self.network):
+            return "%s is the network or broadcast address of the slice %s" % (address, self.network)
+        if self.pool is not None and not self._host_address(address, self.pool):
+            return "%s is the network or broadcast address of the pool %s (the hub has no peer for it)" % (
+                address, self.pool)
+        return None
+
+    def free(self, taken):
+        """The addresses that may be given, lowest first, minus ``taken``."""
+        return (a for a in self.network.hosts() if a not in taken and self.refusal(a) is None)
+
+    @staticmethod
+    def _host_address(address, network):
+        # IPv4 networks of 4 addresses or more reserve their first and last; /31, /32 and IPv6 do not.
+        if network.version == 6 or network.prefixlen >= network.max_prefixlen - 1:
+            return True
+        return address not in (network.network_address, network.broadcast_address)
+
+
+def owner_refusal(address, owner, owners):
+    """Why ``owner`` may not hold ``address`` when ``owners`` maps addresses to who holds them, or None."""
+    holder = owners.get(address)
+    if holder is not None and holder != owner:
+        return "%s is already %s's" % (address, holder)
+    return None
+
+
+def conflicts(pool, hosts, exclude=()):
     """Messages for every clash in a fleet plan; empty when addresses are unique by construction.
 
     ``hosts`` is a list of {"host", "slice", "explicit": [{"name", "address"}]}, the names being
-    the containers'.
+    the containers'. ``exclude``: addresses no container may have (the hub's).
     """
     network = parse_pool(pool, "wgnet_pool")
     problems = []
     slices = []
     for entry in hosts:
-        piece = ipaddress.ip_network(entry["slice"])
+        piece = parse_pool(entry["slice"], "slice of %s" % entry["host"])
         if not piece.subnet_of(network):
             problems.append("%s: slice %s is not inside the pool %s" % (entry["host"], piece, network))
         for other_host, other in slices:
@@ -53,48 +101,57 @@ def conflicts(pool, hosts):
         slices.append((entry["host"], piece))
     owners = {}
     for entry in hosts:
+        allowed = Slice(entry["slice"], pool, exclude, "slice of %s" % entry["host"])
         for item in entry.get("explicit", []):
             address = parse_address(item["address"], "address of %s on %s" % (item["name"], entry["host"]))
             owner = "%s on %s" % (item["name"], entry["host"])
             if address in owners:
                 problems.append("%s is given to both %s and %s" % (address, owners[address], owner))
             owners[address] = owner
-            if address not in network:
-                problems.append("%s (%s) is outside the pool %s" % (address, owner, network))
+            refusal = allowed.refusal(address)
+            if refusal:
+                problems.append("%s: %s" % (owner, refusal))
             for slice_host, piece in slices:
                 if address in piece and slice_host != entry["host"]:
                     problems.append("%s (%s) lies in the slice %s of %s" % (address, owner, piece, slice_host))
     return problems
 
 
-def allocate(slice_cidr, wanted, explicit, recorded, exclude=()):
-    """Addresses for containers: explicit ones as given, the others kept from ``recorded``
-    when still valid, else the lowest free address of the slice.
+def allocate(slice_cidr, wanted, explicit, recorded, exclude=(), pool=None):
+    """Addresses for containers: explicit ones when ``Slice`` allows them and no one else holds them,
+    the others kept from ``recorded`` when still allowed, else the lowest free address of the slice.
 
-    ``wanted`` lists the container names; returns {name: address}. Recorded
-    addresses of containers not wanted now stay reserved for them, so that a
-    container that comes back gets its address (and so its key) back.
+    ``wanted`` lists the container names; returns {name: address}. ``recorded`` maps every owner
+    on the host (containers, and the network driver's endpoints) to its address: an explicit address
+    never takes another owner's, and addresses of owners not wanted now stay reserved for them, so
+    that a container that comes back gets its address (and so its key) back. An explicit address that
+    is refused raises WgKeyError naming ``explicit``.
     """
-    piece = ipaddress.ip_network(slice_cidr)
+    allowed = Slice(slice_cidr, pool, exclude)
     wanted = sorted(wanted)  # new addresses go in name order, whatever the input order
-    taken = {parse_address(a) for a in exclude}
-    taken.update(parse_address(a) for a in explicit.values())
-    taken.update(parse_address(a) for name, a in recorded.items() if name not in wanted)
+    owners = {parse_address(a, "recorded address of %s" % name): name for name, a in recorded.items()}
     result = {}
+    for name in sorted(n for n in wanted if n in explicit):
+        address = parse_address(explicit[name], "explicit address of %s" % name)
+        refusal = allowed.refusal(address) or owner_refusal(address, name, owners)
+        if refusal:
+            raise WgKeyError("explicit", "%s for %s: %s" % (explicit[name], name, refusal))
+        owners[address] = name
+        result[name] = str(address)
     for name in wanted:
-        if name in explicit:
-            result[name] = str(parse_address(explicit[name]))
-            continue
         previous = recorded.get(name)
-        if previous and parse_address(previous) in piece and parse_address(previous) not in taken:
-            result[name] = previous
-            taken.add(parse_address(previous))
-    free = (a for a in piece.hosts() if a not in taken)
+        if name in result or not previous:
+            continue
+        address = parse_address(previous, "recorded address of %s" % name)
+        if allowed.refusal(address) is None and owners.get(address) == name:
+            owners[address] = name
+            result[name] = str(address)
+    free = allowed.free(owners)
     for name in wanted:
         if name not in result:
             address = next(free, None)
             if address is None:
-                raise WgKeyError("slice", "%s has no free address left for %s" % (piece, name))
+                raise WgKeyError("slice", "%s has no free address left for %s" % (allowed.network, name))
+            owners[address] = name
             result[name] = str(address)
-            taken.add(address)
     return result

@@ -15,8 +15,15 @@ version_added: 0.1.0
 description:
   - Gives each container named in O(containers) an address, and records it on the host, so that a
     container keeps its address (and so its derived key) across runs and restarts.
-  - An address given in O(explicit) is used as it is. Any other container keeps its recorded address
-    while it is still in O(slice), else gets the lowest free address of O(slice).
+  - One rule decides which addresses may be given, the same for O(explicit), recorded and new addresses,
+    and the same as in the filter P(wgnet.containers.wg_fleet_conflicts#filter) and the network driver. An
+    address must lie in O(slice), be neither the network nor the broadcast address of O(slice) or O(pool),
+    not be in O(exclude), and not be recorded to another container or to a network driver endpoint.
+  - An address given in O(explicit) that breaks the rule fails the task, and nothing is recorded: a
+    C(wgnet.address) label, which a container image can set, never gets a container the hub's address
+    (and so the hub's key) or another container's.
+  - Any other container keeps its recorded address while the rule still allows it, else gets the lowest
+    free address of O(slice).
   - Recorded addresses of containers that are not listed now stay reserved for them.
   - Also records which containers are attached, and returns those that were and are no longer listed,
     so that the caller can detach them.
@@ -52,6 +59,12 @@ options:
     type: list
     elements: str
     default: []
+  pool:
+    description:
+      - The pool that O(slice) is cut from, in CIDR form. Its network and broadcast addresses are never
+        given, since the hub has no peer for them.
+      - Without it, only O(slice)'s own network and broadcast addresses are kept out.
+    type: str
   state_path:
     description: The record on the host.
     type: path
@@ -94,6 +107,7 @@ def main():
             containers=dict(type="list", elements="str", required=True),
             explicit=dict(type="dict", default={}),
             exclude=dict(type="list", elements="str", default=[]),
+            pool=dict(type="str"),
             state_path=dict(type="path", default=ALLOCATIONS_PATH),
         ),
         supports_check_mode=True,
@@ -105,7 +119,7 @@ def main():
             before = record.read()
             wanted = sorted(set(params["containers"]))
             addresses = allocate(params["slice"], wanted, params["explicit"], before.get("allocations", {}),
-                                 params["exclude"])
+                                 params["exclude"], params["pool"])
         except (WgnetError, ValueError) as exc:
             module.fail_json(msg=str(exc))
         after = {"allocations": dict(before.get("allocations", {}), **addresses), "attached": wanted}

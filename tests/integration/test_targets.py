@@ -14,7 +14,7 @@ from wgtest import Hub, genkey, remove_container, start_container
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TARGETS = os.path.join(HERE, "targets")
-LOCAL_TARGETS = ["wg_derived_key", "filter_wgkeys"]
+LOCAL_TARGETS = ["wg_derived_key", "filter_wgkeys", "wg_address_alloc"]
 
 
 def run_target(name, tmp_path, extra_vars=None):

@@ -95,3 +95,56 @@ def test_ipv6_must_be_the_pair_of_the_ipv4_address():
     with pytest.raises(wgdriver.DriverError, match="Docker gave fd00:42::3, but the IPv6 address paired with "
                                                    "10.0.42.2 is fd00:42::2"):
         wgdriver.check_ipv6(config, "10.0.42.2", "fd00:42::3/64")
+
+
+def driver_with_config(tmp_path, keys):
+    config = tmp_path / "driver.json"
+    config.write_text(json.dumps(dict(CONFIG, keys=keys)))
+    os.chmod(str(config), 0o600)
+    driver = wgdriver.Driver(str(config), str(tmp_path / "state.json"), str(tmp_path / "allocations.json"))
+    assert "Err" not in driver.call("NetworkDriver.CreateNetwork", request({"hub": "main"}))
+    return driver
+
+
+def endpoint(endpoint_id, address):
+    return {"NetworkID": "n" * 64, "EndpointID": endpoint_id, "Interface": {"Address": address + "/25"}}
+
+
+def test_one_address_one_endpoint(tmp_path):
+    """The review's case: two endpoints on 10.0.42.2 both joined, with the same key."""
+    driver = driver_with_config(tmp_path, {"10.0.42.2": PRIVATE, "10.0.42.1": PRIVATE})
+    assert driver.call("NetworkDriver.CreateEndpoint", endpoint("a" * 64, "10.0.42.2")) == {"Interface": {}}
+    again = driver.call("NetworkDriver.CreateEndpoint", endpoint("a" * 64, "10.0.42.2"))
+    assert again == {"Interface": {}}, "Docker may ask again for the same endpoint"
+    second = driver.call("NetworkDriver.CreateEndpoint", endpoint("b" * 64, "10.0.42.2"))
+    assert second["Err"] == ("wgnet: address: 10.0.42.2 is already wgnet-driver:%s's; give this network an "
+                             "--ip-range that avoids it" % ("a" * 64))
+    hub = driver.call("NetworkDriver.CreateEndpoint", endpoint("c" * 64, "10.0.42.1"))
+    assert hub["Err"].startswith("wgnet: address: 10.0.42.1 is excluded (the hub's address")
+    with Allocations(str(tmp_path / "allocations.json")) as record:
+        assert record.read()["allocations"] == {"wgnet-driver:" + "a" * 64: "10.0.42.2"}
+
+
+def test_an_attach_role_address_is_refused(tmp_path):
+    driver = driver_with_config(tmp_path, {"10.0.42.2": PRIVATE})
+    with Allocations(str(tmp_path / "allocations.json")) as record:
+        record.write({"allocations": {"web": "10.0.42.2"}, "attached": ["web"]})
+    refused = driver.call("NetworkDriver.CreateEndpoint", endpoint("a" * 64, "10.0.42.2"))
+    assert refused["Err"].startswith("wgnet: address: 10.0.42.2 is already web's")
+
+
+@pytest.mark.parametrize("bad", ["../../etc", "a/b", "", "x" * 65, "a b", 7])
+def test_ids_that_are_not_docker_ids_are_refused_before_anything_is_recorded(tmp_path, bad):
+    driver = driver_with_config(tmp_path, {"10.0.42.2": PRIVATE})
+    reply = driver.call("NetworkDriver.CreateEndpoint", endpoint(bad, "10.0.42.2"))
+    assert reply["Err"] == "wgnet: EndpointID: %r is not a Docker ID (1 to 64 letters and digits)" % (bad,)
+    assert not os.path.exists(str(tmp_path / "allocations.json"))
+
+
+@pytest.mark.parametrize("content", ['["web"]', '{"allocations": ["10.0.42.5"]}', '{"attached": {}}'])
+def test_an_allocations_record_of_the_wrong_shape_is_named(tmp_path, content):
+    path = tmp_path / "allocations.json"
+    path.write_text(content)
+    with Allocations(str(path)) as record:
+        with pytest.raises(wgdriver.WgnetError, match="state_path: .* is not an allocations record"):
+            record.read()

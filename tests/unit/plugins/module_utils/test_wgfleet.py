@@ -1,5 +1,7 @@
 """Fleet addresses: slices, conflicts, stable allocation."""
 
+import re
+
 import pytest
 
 from ansible_collections.wgnet.containers.plugins.module_utils.wgfleet import allocate, conflicts, host_slice
@@ -25,7 +27,19 @@ def test_conflicts_name_both_owners():
              {"host": "b", "slice": "10.0.42.128/25", "explicit": []}]
     assert conflicts("10.0.42.0/24", clean) == []
     clean[1]["explicit"] = [{"name": "x", "address": "10.0.42.6"}]
-    assert conflicts("10.0.42.0/24", clean) == ["10.0.42.6 (x on b) lies in the slice 10.0.42.0/25 of a"]
+    assert conflicts("10.0.42.0/24", clean) == ["x on b: 10.0.42.6 is outside this host's slice 10.0.42.128/25",
+                                                "10.0.42.6 (x on b) lies in the slice 10.0.42.0/25 of a"]
+
+
+def test_conflicts_refuse_the_hub_address_and_the_pool_edges():
+    """The review's case: a label gives a container the hub's address, and so the hub's private key."""
+    plan = [{"host": "a", "slice": "10.0.42.0/25", "explicit": [{"name": "evil", "address": "10.0.42.0"}]},
+            {"host": "b", "slice": "10.0.42.128/25", "explicit": [{"name": "evil", "address": "10.0.42.254"},
+                                                                 {"name": "edge", "address": "10.0.42.255"}]}]
+    found = conflicts("10.0.42.0/24", plan, exclude=["10.0.42.254"])
+    assert "evil on b: 10.0.42.254 is excluded (the hub's address is never a container's)" in found
+    assert "evil on a: 10.0.42.0 is the network or broadcast address of the slice 10.0.42.0/25" in found
+    assert "edge on b: 10.0.42.255 is the network or broadcast address of the slice 10.0.42.128/25" in found
 
 
 def test_allocation_is_stable_and_skips_taken_addresses():
@@ -36,3 +50,32 @@ def test_allocation_is_stable_and_skips_taken_addresses():
     assert again["d"] not in (first["a"], first["b"], "10.0.42.1", "10.0.42.2")  # c stays reserved
     with pytest.raises(WgKeyError, match="no free address left for"):
         allocate("10.0.42.0/30", ["a", "b", "c"], {}, {})
+
+
+@pytest.mark.parametrize("explicit, recorded, problem", [
+    ({"evil": "10.0.42.254"}, {}, "explicit: 10.0.42.254 for evil: 10.0.42.254 is excluded"),
+    ({"web": "10.0.42.200"}, {}, "explicit: 10.0.42.200 for web: 10.0.42.200 is outside this host's slice 10.0.42.0/25"),
+    ({"web": "10.0.42.0"}, {}, "the network or broadcast address of the slice 10.0.42.0/25"),
+    ({"web": "10.0.42.127"}, {}, "the network or broadcast address of the slice 10.0.42.0/25"),
+    ({"web": "10.0.42.7", "db": "10.0.42.7"}, {}, "explicit: 10.0.42.7 for web: 10.0.42.7 is already db's"),
+    ({"web": "10.0.42.5"}, {"wgnet-driver:abc123": "10.0.42.5"}, "10.0.42.5 is already wgnet-driver:abc123's"),
+    ({"web": "10.0.42.5"}, {"old": "10.0.42.5"}, "10.0.42.5 is already old's"),
+    ({"web": "10.0.42.5"}, {"db": "10.0.42.5"}, "10.0.42.5 is already db's"),  # db is wanted too
+    ({"web": "not-an-ip"}, {}, "explicit address of web"),
+])
+def test_explicit_addresses_go_through_the_same_rules(explicit, recorded, problem):
+    with pytest.raises(WgKeyError, match=re.escape(problem)):
+        allocate("10.0.42.0/25", ["web", "db", "evil"], explicit, recorded, exclude=["10.0.42.254"], pool="10.0.42.0/24")
+
+
+def test_slices_of_one_address_never_give_the_pool_edges():
+    """129 hosts in a /24 make /32 slices; the first is the pool's network address, which has no hub peer."""
+    with pytest.raises(WgKeyError, match="no free address left"):
+        allocate(host_slice("10.0.42.0/24", 0, 129), ["web"], {}, {}, pool="10.0.42.0/24")
+    assert allocate(host_slice("10.0.42.0/24", 1, 129), ["web"], {}, {}, pool="10.0.42.0/24") == {"web": "10.0.42.1"}
+
+
+def test_a_recorded_address_no_longer_allowed_is_given_again():
+    """A container recorded on the hub's address (as older versions allowed) moves to a free one."""
+    moved = allocate("10.0.42.0/29", ["web", "db"], {}, {"web": "10.0.42.6", "db": "10.0.42.2"}, exclude=["10.0.42.6"])
+    assert moved == {"db": "10.0.42.2", "web": "10.0.42.1"}
