@@ -16,12 +16,27 @@ options:
     description:
       - Name or id of a running Docker container, looked up with the Docker SDK.
       - Exactly one of O(container) and O(netns) is required.
+      - With O(state=present), a container that does not run with C(--network none) is refused (see
+        O(allow_other_interfaces)), and so is one that shares the host's network namespace, always.
     type: str
   netns:
     description:
       - Path of a network namespace instead of a container, such as C(/var/run/netns/NAME) or
         C(/proc/PID/ns/net).
+      - With O(state=present), the host's own namespace (the module's, or PID 1's) is always refused: the
+        tunnel's default route would take over the host's. So is a namespace with any interface but
+        C(lo), O(name) and the kernel's idle fallback devices (C(tunl0), C(sit0) and the like, down and
+        without an address), unless O(allow_other_interfaces) is set.
     type: path
+  allow_other_interfaces:
+    description:
+      - Accept a container or namespace that has other interfaces than the tunnel (a split setup).
+      - What it gives up is the collection's main promise. Traffic to anything the tunnel does not route,
+        IPv6 included when the peers' O(peers[].allowed_ips) hold no IPv6 network, leaves through those
+        other interfaces, unauthenticated and unencrypted; and the namespace can reach what they reach.
+      - The host's own namespace is refused even with this option.
+    type: bool
+    default: false
   name:
     description: Interface name inside the namespace, at most 15 characters.
     type: str

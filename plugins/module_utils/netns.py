@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import errno
+import fcntl
 import ipaddress
 import os
 import socket
@@ -30,6 +31,8 @@ except ImportError:
         pass
 
 MAX_IFNAME = 15
+NS_GET_NSTYPE = 0xB703  # ioctl on a namespace file: its CLONE_NEW* type (Linux 4.11)
+CLONE_NEWNET = 0x40000000
 RT_TABLE_MAIN = 254
 RTPROT_KERNEL = 2
 RTPROT_STATIC = 4
@@ -54,6 +57,13 @@ class Namespace:
             self.fd = os.open(path, os.O_RDONLY)
         except OSError as exc:
             raise NamespaceError("network namespace %s is gone or unreadable (%s)" % (path, exc.strerror))
+        try:
+            kind = fcntl.ioctl(self.fd, NS_GET_NSTYPE)
+        except OSError:
+            kind = None  # not a namespace file at all
+        if kind != CLONE_NEWNET:
+            os.close(self.fd)
+            raise NamespaceError("%s is not a network namespace (give /var/run/netns/NAME or /proc/PID/ns/net)" % path)
         self.identity = netns_identity(path)
         self._ipr = None
 
@@ -101,8 +111,18 @@ class Namespace:
             "up": bool(msg["flags"] & 1),
         }
 
-    def link_names(self):
-        return sorted(m.get_attr("IFLA_IFNAME") for m in self.ipr.get_links())
+    def links(self):
+        """Every link: [{name, kind, up, addressed}], ``addressed`` when it has an address that is not link-local."""
+        addressed = set()
+        for msg in self.ipr.get_addr():
+            if not ipaddress.ip_address(msg.get_attr("IFA_ADDRESS")).is_link_local:
+                addressed.add(msg["index"])
+        result = []
+        for msg in self.ipr.get_links():
+            info = msg.get_attr("IFLA_LINKINFO")
+            result.append({"name": msg.get_attr("IFLA_IFNAME"), "kind": info.get_attr("IFLA_INFO_KIND") if info else None,
+                           "up": bool(msg["flags"] & 1), "addressed": msg["index"] in addressed})
+        return sorted(result, key=lambda link: link["name"])
 
     def delete_link(self, index):
         self.ipr.link("del", index=index)

@@ -21,6 +21,12 @@ except ImportError:
     HAS_DOCKER = False
 
 NAMED_NETNS_DIRS = ("/var/run/netns", "/run/netns")
+# The namespace this code runs in, and init's: the host's own.
+HOST_NAMESPACES = ("/proc/self/ns/net", "/proc/1/ns/net")
+# Devices the kernel makes in every namespace once their module is loaded. Down and without
+# an address they carry nothing, and a container cannot remove them.
+FALLBACK_DEVICES = frozenset(("tunl0", "sit0", "ip6tnl0", "gre0", "gretap0", "erspan0", "ip6gre0", "ip6erspan0",
+                              "ip_vti0", "ip6_vti0"))
 
 
 class TargetError(WgnetError):
@@ -37,11 +43,46 @@ class Target:
     ``resolv_conf`` is the file that is the target's /etc/resolv.conf, if known.
     """
 
-    def __init__(self, path, target_id, container=None, resolv_conf=None):
+    def __init__(self, path, target_id, container=None, resolv_conf=None, network_mode=None):
         self.path = path
         self.target_id = target_id
         self.container = container
         self.resolv_conf = resolv_conf
+        self.network_mode = network_mode  # a container's --network, as Docker reports it
+
+    @property
+    def option(self):
+        return "container" if self.container else "netns"
+
+
+def check_only_network(target, ns, ifname, allow_other_interfaces=False):
+    """Refuse a target where the tunnel would not be the only network (TargetError naming the option).
+
+    Never the host's own namespace: the tunnel's default route would take over the host's.
+    Unless ``allow_other_interfaces``: only a container started with --network none, and a
+    namespace with no interface but lo, ``ifname`` and the kernel's idle fallback devices.
+    """
+    where = repr(target.container) if target.container else target.path
+    for own in HOST_NAMESPACES:
+        try:
+            host_identity = netns_identity(own)
+        except OSError:
+            continue  # init's namespace can be out of reach (a sandbox); then so is opening it as a target
+        if ns.identity == host_identity:
+            raise TargetError(target.option, "%s is in the host's own network namespace (%s); the tunnel would take "
+                                             "over the host's routes" % (where, own))
+    if allow_other_interfaces:
+        return
+    if target.network_mode not in (None, "none"):
+        raise TargetError(target.option, "%s runs with --network %s; start it with --network none, so that the "
+                                         "tunnel is its only network (or set allow_other_interfaces)"
+                          % (where, target.network_mode))
+    others = ["%s (%s%s)" % (link["name"], link["kind"] or "device", ", up" if link["up"] else "")
+              for link in ns.links() if link["name"] not in ("lo", ifname) and
+              (link["up"] or link["addressed"] or link["name"] not in FALLBACK_DEVICES)]
+    if others:
+        raise TargetError(target.option, "%s has other interfaces: %s. The tunnel would not be its only network; "
+                                         "remove them, or set allow_other_interfaces" % (where, ", ".join(others)))
 
 
 def netns_target(path):
@@ -89,7 +130,8 @@ class DockerTargets:
         if not state.get("Running") or not state.get("Pid"):
             raise TargetError("container", "%r is not running (status %s)" % (name, state.get("Status")))
         return Target("/proc/%d/ns/net" % state["Pid"], attrs["Id"], container=attrs["Name"].lstrip("/"),
-                      resolv_conf=attrs.get("ResolvConfPath") or None)
+                      resolv_conf=attrs.get("ResolvConfPath") or None,
+                      network_mode=(attrs.get("HostConfig") or {}).get("NetworkMode"))
 
     def close(self):
         if self._client is not None:

@@ -15,6 +15,7 @@ import fcntl
 import json
 import os
 
+from ansible_collections.wgnet.containers.plugins.module_utils.fileio import write_json
 from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import WgnetError
 
 ALLOCATIONS_PATH = "/var/lib/wgnet/allocations.json"
@@ -58,9 +59,4 @@ class Allocations:
         return dict(empty(), **record)
 
     def write(self, record):
-        folder = os.path.dirname(self.path)
-        if not os.path.isdir(folder):
-            os.makedirs(folder, mode=0o755)
-        with open(self.path + ".tmp", "w") as handle:
-            json.dump(record, handle, indent=1, sort_keys=True)
-        os.rename(self.path + ".tmp", self.path)
+        write_json(self.path, record, folder_mode=0o755)

@@ -23,6 +23,7 @@ import subprocess
 import time
 
 from ansible_collections.wgnet.containers.plugins.module_utils import uapi, wggenl
+from ansible_collections.wgnet.containers.plugins.module_utils.fileio import write_json
 from ansible_collections.wgnet.containers.plugins.module_utils.wgconfig import plan_device
 from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import WgnetError
 from ansible_collections.wgnet.containers.plugins.module_utils.netns import (
@@ -122,11 +123,7 @@ def load_records():
 
 
 def _write_record(record):
-    os.makedirs(REGISTRY_DIR, mode=0o755, exist_ok=True)
-    path = _record_path(record["host_name"])
-    with open(path + ".tmp", "w") as handle:
-        json.dump(record, handle)
-    os.rename(path + ".tmp", path)
+    write_json(_record_path(record["host_name"]), record, folder_mode=0o755)
 
 
 def _namespace_matches(record):

@@ -33,6 +33,7 @@ import traceback
 from http.server import BaseHTTPRequestHandler
 
 from ansible_collections.wgnet.containers.plugins.module_utils import wgdevice, wgiface
+from ansible_collections.wgnet.containers.plugins.module_utils.fileio import write_json
 from ansible_collections.wgnet.containers.plugins.module_utils.netns import Namespace, NetlinkError
 from ansible_collections.wgnet.containers.plugins.module_utils.targets import host_target
 from ansible_collections.wgnet.containers.plugins.module_utils.wgalloc import ALLOCATIONS_PATH, Allocations
@@ -76,16 +77,6 @@ def read_json(path, default=None):
         return default
     except ValueError:
         raise DriverError("%s is not valid JSON; fix or remove it" % path)
-
-
-def write_json(path, data):
-    folder = os.path.dirname(path)
-    if not os.path.isdir(folder):
-        os.makedirs(folder, mode=0o700)
-    fd = os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(data, handle, indent=1, sort_keys=True)
-    os.rename(path + ".tmp", path)
 
 
 def read_config(path):

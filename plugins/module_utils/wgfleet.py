@@ -9,6 +9,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import ipaddress
+import json
 
 from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import WgKeyError, parse_address
 from ansible_collections.wgnet.containers.plugins.module_utils.wgpool import parse_pool
@@ -82,14 +83,43 @@ def owner_refusal(address, owner, owners):
     return None
 
 
+def recorded_slice(text):
+    """The slice an allocations record (its JSON text) holds while it holds addresses, else None."""
+    try:
+        record = json.loads(text) if text else {}
+    except ValueError:
+        return None  # wg_address_alloc names the broken record on its host
+    if isinstance(record, dict) and record.get("allocations"):
+        return record.get("slice")
+    return None
+
+
+def slice_move(recorded, wanted, host="this host"):
+    """Why a host may not move from its ``recorded`` slice to ``wanted``, or None.
+
+    Computed slices change when docker_hosts grows or changes order: every container of a moved
+    host would get a new address, and so a new key, and the slices would overlap until every host
+    has run again.
+    """
+    if not recorded or parse_pool(recorded, "recorded slice") == parse_pool(wanted, "slice"):
+        return None
+    return ("%s: its containers have addresses in the slice %s, and the inventory now gives it %s (docker_hosts "
+            "grew or changed order). Set wgnet_host_slice: %s for %s to keep every address and key, or "
+            "wgnet_reslice: true to give its containers new addresses, and so new keys" % (
+                host, recorded, wanted, recorded, host))
+
+
 def conflicts(pool, hosts, exclude=()):
     """Messages for every clash in a fleet plan; empty when addresses are unique by construction.
 
-    ``hosts`` is a list of {"host", "slice", "explicit": [{"name", "address"}]}, the names being
-    the containers'. ``exclude``: addresses no container may have (the hub's).
+    ``hosts`` is a list of {"host", "slice", "explicit": [{"name", "address"}], "record"?, "reslice"?},
+    the names being the containers' and "record" the text of the host's allocations record, if any.
+    ``exclude``: addresses no container may have (the hub's). A host's slice may differ from the one
+    its record holds only with "reslice".
     """
     network = parse_pool(pool, "wgnet_pool")
-    problems = []
+    problems = [moved for moved in (slice_move(recorded_slice(entry.get("record")), entry["slice"], entry["host"])
+                                    for entry in hosts if not entry.get("reslice")) if moved]
     slices = []
     for entry in hosts:
         piece = parse_pool(entry["slice"], "slice of %s" % entry["host"])

@@ -15,6 +15,7 @@ __metaclass__ = type
 import os
 
 from ansible_collections.wgnet.containers.plugins.module_utils import wgquick
+from ansible_collections.wgnet.containers.plugins.module_utils.fileio import write_atomic
 from ansible_collections.wgnet.containers.plugins.module_utils.targets import host_target
 from ansible_collections.wgnet.containers.plugins.module_utils.wgiface import (
     PEER_OPTIONS,
@@ -69,40 +70,62 @@ def interface_spec(params):
 
 
 def forwarding_settings(name, desired):
-    """sysctl settings for a hub: forward between peers, and send no ICMP redirects.
+    """sysctl settings for a hub, {key: value}: forward between peers, and send no ICMP redirects.
 
     A packet between two containers comes in and goes out by the same
     interface; redirects would tell the sender to use a next hop it cannot use.
+    Keys are written with "/" between their parts, as sysctl(8) allows: an
+    interface name may hold a dot.
     """
-    settings = {"net.ipv4.ip_forward": "1", "net.ipv4.conf.all.send_redirects": "0",
-                "net.ipv4.conf.%s.send_redirects" % name: "0"}
+    settings = {"net/ipv4/ip_forward": "1", "net/ipv4/conf/all/send_redirects": "0",
+                "net/ipv4/conf/%s/send_redirects" % name: "0"}
     if any(":" in a for a in desired["link"]["addresses"]):
-        settings["net.ipv6.conf.all.forwarding"] = "1"
+        settings["net/ipv6/conf/all/forwarding"] = "1"
     return settings
-
-
-def _proc_path(key):
-    return os.path.join("/proc/sys", *key.split("."))
 
 
 def _read_sysctl(key):
     try:
-        with open(_proc_path(key)) as handle:
+        with open(os.path.join("/proc/sys", key)) as handle:
             return handle.read().strip()
     except (IOError, OSError):
         return None
 
 
+def _write_sysctl(key, value):
+    with open(os.path.join("/proc/sys", key), "w") as handle:
+        handle.write(value)
+
+
+def managed_files(params):
+    """The paths of the files the hub keeps: its wg-quick config and, when it forwards, its sysctl file."""
+    name = params["name"]
+    return (params["config_path"] or "/etc/wireguard/%s.conf" % name,
+            os.path.join(SYSCTL_DIR, "90-wgnet-%s.conf" % name))
+
+
 def plan_files(params, desired):
     """(path, content, mode) of the files the hub keeps: its wg-quick config, its sysctl file."""
-    name = params["name"]
-    files = [(params["config_path"] or "/etc/wireguard/%s.conf" % name, wgquick.render(desired), 0o600)]
+    config_path, sysctl_path = managed_files(params)
+    files = [(config_path, wgquick.render(desired), 0o600)]
     if params["forward"]:
-        settings = forwarding_settings(name, desired)
-        content = "# Managed by wgnet.containers: the hub %s forwards between its peers.\n" % name
-        content += "".join("%s = %s\n" % item for item in sorted(settings.items()))
-        files.append((os.path.join(SYSCTL_DIR, "90-wgnet-%s.conf" % name), content, 0o644))
+        content = "# Managed by wgnet.containers: the hub %s forwards between its peers.\n" % params["name"]
+        content += "".join("%s = %s\n" % item for item in sorted(forwarding_settings(params["name"], desired).items()))
+        files.append((sysctl_path, content, 0o644))
     return files
+
+
+def check_writable(files):
+    """Refuse, before anything changes, a file the hub could not write (named by its option)."""
+    for index, (path, _content, _mode) in enumerate(files):
+        option = "config_path" if index == 0 else "forward"
+        if os.path.isdir(path):
+            raise WgKeyError(option, "%s is a folder; give the path of a file" % path)
+        folder = os.path.dirname(path)
+        while folder and not os.path.exists(folder):
+            folder = os.path.dirname(folder)
+        if folder and not os.path.isdir(folder):
+            raise WgKeyError(option, "%s cannot be written: %s is not a folder" % (path, folder))
 
 
 def pool_keys(params):
@@ -125,32 +148,36 @@ def hub_desired_state(spec, params):
 
 
 def reconcile_hub(host, params):
+    """Reconcile the hub. Its files are checked and written before the live interface switches,
+    so that a failure either changes nothing live, or comes after a switch that is complete."""
     spec = interface_spec(params)
-    desired = hub_desired_state(spec, params) if params["state"] == "present" else None
-    result = reconcile(host, spec, target=host_target(), desired=desired)
-    changes = summarize(result["changes"])
-    name = params["name"]
-    config_path = params["config_path"] or "/etc/wireguard/%s.conf" % name
     if params["state"] == "absent":
-        if os.path.exists(config_path):
-            changes.append("remove %s" % config_path)
-            if not host.check_mode:
-                os.unlink(config_path)
+        result = reconcile(host, spec, target=host_target())
+        changes = summarize(result["changes"])
+        for path in managed_files(params):
+            if os.path.exists(path):
+                changes.append("remove %s" % path)
+                if not host.check_mode:
+                    os.unlink(path)
         return finish(result, changes)
 
-    for path, content, mode in plan_files(params, desired):
+    desired = hub_desired_state(spec, params)
+    files = plan_files(params, desired)
+    check_writable(files)
+    written = []
+    for path, content, mode in files:
         if wgquick.read(path) != content:
-            changes.append("write %s" % path)
+            written.append("write %s" % path)
             if not host.check_mode:
-                wgquick.write_private(path, content)
-                os.chmod(path, mode)
+                write_atomic(path, content, mode)
+    result = reconcile(host, spec, target=host_target(), desired=desired)
+    changes = summarize(result["changes"]) + written
     if params["forward"]:
-        for key, value in sorted(forwarding_settings(name, desired).items()):
+        for key, value in sorted(forwarding_settings(params["name"], desired).items()):
             if _read_sysctl(key) != value:
                 changes.append("set %s = %s" % (key, value))
                 if not host.check_mode:
-                    with open(_proc_path(key), "w") as handle:
-                        handle.write(value)
+                    _write_sysctl(key, value)
     return finish(result, changes)
 
 

@@ -28,7 +28,8 @@ from ansible_collections.wgnet.containers.plugins.module_utils.netns import (
     NamespaceError,
     NetlinkError,
 )
-from ansible_collections.wgnet.containers.plugins.module_utils.targets import DockerTargets, TargetError, netns_target
+from ansible_collections.wgnet.containers.plugins.module_utils.targets import (DockerTargets, TargetError,
+                                                                              check_only_network, netns_target)
 from ansible_collections.wgnet.containers.plugins.module_utils.wgconfig import (
     canonical_cidr,
     canonical_interface_address,
@@ -81,6 +82,7 @@ def interface_options():
         dns=dict(type="list", elements="str", default=[]),
         backend=dict(type="str", choices=["auto", "kernel", "userspace"], default="auto"),
         userspace_binary=dict(type="str", default="wireguard-go"),
+        allow_other_interfaces=dict(type="bool", default=False),
         state=dict(type="str", choices=["present", "absent"], default="present"),
     )
 
@@ -357,9 +359,10 @@ def plan_interface(host, spec, target=None, desired=None):
     try:
         plan.ns = Namespace(plan.target.path)
     except NamespaceError as exc:
-        raise IfaceError(("container: %s" if plan.target.container else "netns: %s") % exc,
-                         "container" if plan.target.container else "netns")
+        raise IfaceError("%s: %s" % (plan.target.option, exc), plan.target.option)
     try:
+        if target is None and spec["state"] == "present":  # a user's target; the hub and the driver pass their own
+            check_only_network(plan.target, plan.ns, spec["name"], spec["allow_other_interfaces"])
         _decide(host, plan)
     except Exception:
         plan.close()

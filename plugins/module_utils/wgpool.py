@@ -12,6 +12,7 @@ import ipaddress
 import json
 import os
 
+from ansible_collections.wgnet.containers.plugins.module_utils.fileio import write_json
 from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import WgKeyError, decode_key, parse_address
 
 # A pool is expanded into one peer per address: beyond this it is a mistake
@@ -138,10 +139,5 @@ def cached_pool_keys(deriver, pool, exclude, cache_dir):
     except (IOError, OSError, ValueError):
         pass
     keys = deriver.derive_many(pool_hosts(pool, exclude), option="pool")
-    if not os.path.isdir(cache_dir):
-        os.makedirs(cache_dir, mode=0o700)
-    temp = "%s.%d.tmp" % (path, os.getpid())
-    with os.fdopen(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
-        json.dump(keys, handle)
-    os.rename(temp, path)
+    write_json(path, keys)
     return keys, False

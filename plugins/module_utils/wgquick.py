@@ -8,8 +8,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import os
-
 HEADER = ("# Managed by wgnet.containers: the live interface and this file are kept the same.\n"
           "# Changes here are overwritten by the next run.\n")
 
@@ -48,17 +46,3 @@ def read(path):
             return handle.read()
     except (IOError, OSError):
         return None
-
-
-def write_private(path, content):
-    """Write atomically; the file is 0600 from its first byte, its folder 0700."""
-    folder = os.path.dirname(path)
-    if not os.path.isdir(folder):
-        os.makedirs(folder, mode=0o700)
-    temp = path + ".wgnet-tmp"
-    if os.path.exists(temp):
-        os.unlink(temp)
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(content)
-    os.rename(temp, path)

@@ -24,6 +24,9 @@ description:
     (and so the hub's key) or another container's.
   - Any other container keeps its recorded address while the rule still allows it, else gets the lowest
     free address of O(slice).
+  - The record holds the host's slice. A different O(slice) fails the task while the record holds
+    addresses, unless O(reslice) is set: a computed slice moves when the list of Docker hosts grows or
+    changes order, and every container of the host would silently get a new address and a new key.
   - Recorded addresses of containers that are not listed now stay reserved for them.
   - Also records which containers are attached, and returns those that were and are no longer listed,
     so that the caller can detach them.
@@ -65,6 +68,11 @@ options:
         given, since the hub has no peer for them.
       - Without it, only O(slice)'s own network and broadcast addresses are kept out.
     type: str
+  reslice:
+    description: Move the host to O(slice) even though its record holds addresses in another slice; its
+      containers get new addresses, and so new keys.
+    type: bool
+    default: false
   state_path:
     description: The record on the host.
     type: path
@@ -96,8 +104,8 @@ detach:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.wgnet.containers.plugins.module_utils.wgalloc import ALLOCATIONS_PATH, Allocations
-from ansible_collections.wgnet.containers.plugins.module_utils.wgfleet import allocate
-from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import WgnetError
+from ansible_collections.wgnet.containers.plugins.module_utils.wgfleet import Slice, allocate, slice_move
+from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import WgKeyError, WgnetError
 
 
 def main():
@@ -108,6 +116,7 @@ def main():
             explicit=dict(type="dict", default={}),
             exclude=dict(type="list", elements="str", default=[]),
             pool=dict(type="str"),
+            reslice=dict(type="bool", default=False),
             state_path=dict(type="path", default=ALLOCATIONS_PATH),
         ),
         supports_check_mode=True,
@@ -117,13 +126,18 @@ def main():
     with Allocations(params["state_path"]) as record:
         try:
             before = record.read()
+            moved = None if params["reslice"] or not before["allocations"] else slice_move(
+                before.get("slice"), params["slice"])
+            if moved:
+                raise WgKeyError("slice", moved)
             wanted = sorted(set(params["containers"]))
             addresses = allocate(params["slice"], wanted, params["explicit"], before.get("allocations", {}),
                                  params["exclude"], params["pool"])
         except (WgnetError, ValueError) as exc:
             module.fail_json(msg=str(exc))
-        after = {"allocations": dict(before.get("allocations", {}), **addresses), "attached": wanted}
-        detach = sorted(set(before.get("attached", [])) - set(wanted))
+        after = {"allocations": dict(before["allocations"], **addresses), "attached": wanted,
+                 "slice": str(Slice(params["slice"]).network)}
+        detach = sorted(set(before["attached"]) - set(wanted))
         changed = after != before
         if changed and not module.check_mode:
             record.write(after)

@@ -86,6 +86,10 @@ options:
         description: As in M(wgnet.containers.wg_container_iface).
         type: str
         default: wireguard-go
+      allow_other_interfaces:
+        description: As in M(wgnet.containers.wg_container_iface).
+        type: bool
+        default: false
       state:
         description: As in M(wgnet.containers.wg_container_iface).
         type: str

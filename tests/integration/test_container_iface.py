@@ -293,3 +293,97 @@ def test_private_key_path_must_be_private(box, tmp_path):
     key_file.chmod(0o600)
     assert run_module(MODULE, args)["interface"]["public_key"] == box.public_key
     assert box.ping_hub().returncode == 0
+
+
+# The tunnel is the only network ------------------------------------------------------
+
+def host_links():
+    """The host's WireGuard-side links (a userspace device is born on the host as wgn...)."""
+    return sorted(name for name in os.listdir("/sys/class/net") if name.startswith("wg"))
+
+
+def test_containers_on_another_network_or_the_hosts_are_refused(hub):
+    """A labelled container on the bridge, or on the host's network, would keep (or take over) other routes."""
+    bridged = start_container(network="bridge")
+    on_host = start_container(network="host")
+    try:
+        before = host_links(), wireguard_go_pids()
+        key = genkey()[0]
+        result = run_module(MODULE, {"container": bridged, "address": ["10.77.1.90/32"], "private_key": key,
+                                     "peers": [hub.peer_spec()], "backend": "userspace"})
+        assert result["failed"] and result["msg"] == (
+            "container: %r runs with --network bridge; start it with --network none, so that the tunnel is its only "
+            "network (or set allow_other_interfaces)" % bridged)
+        for allow in (False, True):
+            result = run_module(MODULE, {"container": on_host, "address": ["10.77.1.91/32"], "private_key": key,
+                                         "peers": [hub.peer_spec()], "backend": "userspace",
+                                         "allow_other_interfaces": allow})
+            assert result["failed"] and result["msg"].startswith(
+                "container: %r is in the host's own network namespace (/proc/self/ns/net)" % on_host), result["msg"]
+        assert (host_links(), wireguard_go_pids()) == before
+        assert links(bridged) == ["eth0", "lo"]
+    finally:
+        remove_container(bridged)
+        remove_container(on_host)
+
+
+@pytest.mark.parametrize("path", ["/proc/self/ns/net", "/proc/1/ns/net"])
+def test_the_hosts_own_namespace_is_refused(hub, path):
+    """The review's case: the host's default route went to wg0."""
+    def default_routes():
+        return sh("ip", "route", "show", "default").stdout + sh("ip", "-6", "route", "show", "default").stdout
+
+    routes_before = default_routes()
+    before = host_links(), wireguard_go_pids()
+    result = run_module(MODULE, {"netns": path, "address": ["10.77.1.92/32"], "private_key": genkey()[0],
+                                 "peers": [hub.peer_spec()], "backend": "userspace", "allow_other_interfaces": True})
+    refusal = "netns: %s is in the host's own network namespace" % path
+    if not os.access(path, os.R_OK):  # init's namespace, out of reach in a sandbox: refused all the same
+        refusal = "netns: network namespace %s is gone or unreadable" % path
+    assert result["failed"] and result["msg"].startswith(refusal), result["msg"]
+    assert (host_links(), wireguard_go_pids()) == before
+    assert default_routes() == routes_before
+
+
+def test_a_file_that_is_no_namespace_is_named():
+    result = run_module(MODULE, {"netns": "/etc/hostname", "private_key": genkey()[0], "backend": "userspace"})
+    assert result["failed"] and result["msg"] == (
+        "netns: /etc/hostname is not a network namespace (give /var/run/netns/NAME or /proc/PID/ns/net)")
+
+
+@pytest.fixture
+def lan_namespace():
+    """A named namespace with an eth0 (a veth to the host) and an IPv6 default route through it."""
+    name = "wgt-lan-%d" % os.getpid()
+    veth = "wgtl%d" % (os.getpid() % 100000)
+    sh("ip", "netns", "add", name)
+    sh("ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", name)
+    sh("ip", "-n", name, "link", "set", "eth0", "up")
+    sh("ip", "-n", name, "-6", "addr", "add", "fd77:7::2/64", "dev", "eth0", "nodad")
+    sh("ip", "-n", name, "-6", "route", "add", "default", "via", "fd77:7::1", "dev", "eth0")
+    yield "/var/run/netns/" + name
+    run_module(MODULE, {"netns": "/var/run/netns/" + name, "state": "absent"})
+    sh("ip", "link", "del", veth, check=False)
+    sh("ip", "netns", "del", name, check=False)
+
+
+def test_a_namespace_with_other_interfaces_is_refused_unless_allowed(hub, lan_namespace):
+    """The review's case: after a successful run, IPv6 and the LAN still bypassed the tunnel."""
+    private, public = genkey()
+    hub.add_peer(public, "10.77.1.93")
+    args = {"netns": lan_namespace, "address": ["10.77.1.93/32"], "private_key": private,
+            "peers": [hub.peer_spec()], "backend": "userspace"}
+    before = host_links(), wireguard_go_pids()
+    try:
+        result = run_module(MODULE, args)
+        assert result["failed"] and result["msg"] == (
+            "netns: %s has other interfaces: eth0 (veth, up). The tunnel would not be its only network; remove "
+            "them, or set allow_other_interfaces" % lan_namespace)
+        assert (host_links(), wireguard_go_pids()) == before
+        ns = os.path.basename(lan_namespace)
+        assert "wg0" not in sh("ip", "-n", ns, "-o", "link", "show").stdout
+        allowed = run_module(MODULE, dict(args, allow_other_interfaces=True))
+        assert allowed.get("failed") is not True and allowed["changed"], allowed.get("msg")
+        assert sh("ip", "netns", "exec", ns, "ping", "-c", "1", "-W", "2", hub.address, check=False).returncode == 0
+    finally:
+        hub.remove_peer(public)

@@ -117,3 +117,26 @@ def test_hub_rejects_a_key_list_that_does_not_match_the_pool(hub_host):
     result = run_module("wg_hub", args, netns=hub_host.netns)
     assert result["failed"] and "pool_public_keys: has 252 keys but pool 10.79.0.0/24 has 253 addresses" in result["msg"]
     assert "wg0" not in sh("ip", "-n", hub_host.netns, "-o", "link").stdout
+
+
+def test_a_file_the_hub_cannot_write_fails_before_the_switch(hub_host, tmp_path):
+    """The review's case: config_path a folder gave a traceback after the hub was up on new keys."""
+    deriver = KeyDeriver(base64.b64encode(os.urandom(32)).decode(), base64.b64encode(b"gen-1").decode())
+    args = hub_args(hub_host, deriver)
+    assert run_module("wg_hub", args, netns=hub_host.netns)["changed"]
+
+    def live():
+        return sh("ip", "netns", "exec", hub_host.netns, "wg", "show", "wg0", "dump").stdout.split("\n", 1)[1]
+
+    peers = live()
+    rotated = KeyDeriver(base64.b64encode(os.urandom(32)).decode(), base64.b64encode(b"gen-2").decode())
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    for path, problem in [(str(folder), "config_path: %s is a folder; give the path of a file" % folder),
+                          (str(blocker / "wg0.conf"), "config_path: %s cannot be written: %s is not a folder"
+                           % (blocker / "wg0.conf", blocker))]:
+        result = run_module("wg_hub", hub_args(hub_host, rotated, config_path=path), netns=hub_host.netns)
+        assert result["failed"] and result["msg"] == problem
+        assert live() == peers, "the hub switched although its file could not be written"

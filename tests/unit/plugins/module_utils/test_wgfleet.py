@@ -1,10 +1,12 @@
 """Fleet addresses: slices, conflicts, stable allocation."""
 
+import json
 import re
 
 import pytest
 
-from ansible_collections.wgnet.containers.plugins.module_utils.wgfleet import allocate, conflicts, host_slice
+from ansible_collections.wgnet.containers.plugins.module_utils.wgfleet import (allocate, conflicts, host_slice,
+                                                                          recorded_slice, slice_move)
 from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import WgKeyError
 
 
@@ -79,3 +81,24 @@ def test_a_recorded_address_no_longer_allowed_is_given_again():
     """A container recorded on the hub's address (as older versions allowed) moves to a free one."""
     moved = allocate("10.0.42.0/29", ["web", "db"], {}, {"web": "10.0.42.6", "db": "10.0.42.2"}, exclude=["10.0.42.6"])
     assert moved == {"db": "10.0.42.2", "web": "10.0.42.1"}
+
+
+def test_a_host_whose_slice_would_move_is_named_with_what_to_do():
+    """The review's case: a third Docker host moves the second from .128/25 to .64/26."""
+    record = json.dumps({"allocations": {"web": "10.0.42.129"}, "attached": ["web"], "slice": "10.0.42.128/25"})
+    plan = [{"host": "h%d" % i, "slice": host_slice("10.0.42.0/24", i, 3), "explicit": []} for i in range(3)]
+    plan[1]["record"] = record
+    (found,) = conflicts("10.0.42.0/24", plan)
+    assert found.startswith("h1: its containers have addresses in the slice 10.0.42.128/25, and the inventory now "
+                            "gives it 10.0.42.64/26") and "wgnet_host_slice: 10.0.42.128/25 for h1" in found
+    plan[1]["reslice"] = True
+    assert conflicts("10.0.42.0/24", plan) == []
+    plan[1].update(reslice=False, slice="10.0.42.128/25")  # the slice the message says to set
+    plan[2]["slice"] = "10.0.42.64/26"
+    assert conflicts("10.0.42.0/24", plan) == []
+
+
+@pytest.mark.parametrize("text", ["", "not json", "[]", '{"allocations": {}, "slice": "10.0.42.0/25"}'])
+def test_records_without_addresses_pin_no_slice(text):
+    assert recorded_slice(text) is None
+    assert slice_move(recorded_slice(text), "10.0.42.128/25") is None
