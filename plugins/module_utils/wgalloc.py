@@ -19,10 +19,19 @@ from ansible_collections.wgnet.containers.plugins.module_utils.fileio import wri
 from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import WgnetError
 
 ALLOCATIONS_PATH = "/var/lib/wgnet/allocations.json"
+# The network driver records its endpoints' addresses as DRIVER_OWNER + endpoint id.
+DRIVER_OWNER = "wgnet-driver:"
 
 
 def empty():
     return {"allocations": {}, "attached": []}
+
+
+def owner_name(owner):
+    """An owner of the record as a message names it."""
+    if owner.startswith(DRIVER_OWNER):
+        return "the network driver's endpoint %s" % owner[len(DRIVER_OWNER):][:12]
+    return "the container %s" % owner
 
 
 class Allocations:

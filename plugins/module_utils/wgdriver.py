@@ -36,7 +36,7 @@ from ansible_collections.wgnet.containers.plugins.module_utils import wgdevice, 
 from ansible_collections.wgnet.containers.plugins.module_utils.fileio import write_json
 from ansible_collections.wgnet.containers.plugins.module_utils.netns import Namespace, NetlinkError
 from ansible_collections.wgnet.containers.plugins.module_utils.targets import host_target
-from ansible_collections.wgnet.containers.plugins.module_utils.wgalloc import ALLOCATIONS_PATH, Allocations
+from ansible_collections.wgnet.containers.plugins.module_utils.wgalloc import ALLOCATIONS_PATH, DRIVER_OWNER, Allocations
 from ansible_collections.wgnet.containers.plugins.module_utils.wgfleet import Slice, owner_refusal
 from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import WgnetError, parse_address
 from ansible_collections.wgnet.containers.plugins.module_utils.wgpool import paired_addresses
@@ -56,8 +56,9 @@ GENERIC = "com.docker.network.generic"
 NETWORK_OPTIONS = ("hub", "mtu", "dns")
 # The host-side name of an endpoint's interface, before Docker moves it and names it wg<N>.
 HOST_PREFIX = "wgd"
-ALLOCATION_PREFIX = "wgnet-driver:"
 DNS_WAIT = 10.0
+REQUEST_TIMEOUT = 10.0
+MAX_REQUEST = 1 << 20  # Docker's requests are a few kilobytes
 DOCKER_ID = re.compile(r"\A[0-9A-Za-z]{1,64}\Z")
 
 
@@ -67,14 +68,12 @@ class DriverError(WgnetError):
 
 # Files --------------------------------------------------------------------------
 
-def read_json(path, default=None):
+def read_json(path):
     try:
         with open(path) as handle:
             return json.load(handle)
     except (IOError, OSError):
-        if default is None:
-            raise DriverError("cannot read %s; run the wgnet.containers.network_driver role" % path)
-        return default
+        raise DriverError("cannot read %s; run the wgnet.containers.network_driver role" % path)
     except ValueError:
         raise DriverError("%s is not valid JSON; fix or remove it" % path)
 
@@ -151,6 +150,8 @@ def network_from_request(config, request):
         raise DriverError("hub: missing; give -o hub=<hub name or endpoint>")
     subnets = network_pools(request, "IPv4Data", "subnet")
     own_slice = ipaddress.ip_network(config["slice"])
+    if not subnets:
+        raise DriverError("subnet: missing; give --subnet within this host's slice %s" % own_slice)
     for subnet in subnets:
         if not ipaddress.ip_network(subnet).subnet_of(own_slice):
             raise DriverError("subnet: %s is not inside this host's slice %s; give --subnet within it"
@@ -255,16 +256,77 @@ def write_container_dns(sandbox, servers):
 
 # The driver ---------------------------------------------------------------------
 
+def state_from_docker(plugin, config):
+    """The driver's state as Docker sees it: its networks, and the endpoints of running containers."""
+    state = {"networks": {}, "endpoints": {}}
+    if docker is None:
+        sys.stderr.write("wgnet driver: the Docker SDK for Python is missing; starting with no state\n")
+        return state
+    try:
+        client = docker.from_env()
+        try:
+            for summary in client.api.networks(filters={"driver": plugin}):
+                add_network_from_docker(state, client, config, client.api.inspect_network(summary["Id"]))
+        finally:
+            client.close()
+    except docker.errors.DockerException as exc:
+        sys.stderr.write("wgnet driver: cannot read Docker's networks (%s); starting with what was read\n" % exc)
+    return state
+
+
+def add_network_from_docker(state, client, config, info):
+    pools = [c for c in (info.get("IPAM") or {}).get("Config") or [] if c.get("Subnet")]
+    request = {"NetworkID": info["Id"], "Options": {GENERIC: info.get("Options") or {}},
+               "IPv4Data": [{"Pool": c["Subnet"]} for c in pools if ":" not in c["Subnet"]],
+               "IPv6Data": [{"Pool": c["Subnet"]} for c in pools if ":" in c["Subnet"]]}
+    try:
+        state["networks"][info["Id"]] = network_from_request(config, request)
+    except DriverError as exc:
+        sys.stderr.write("wgnet driver: network %s left out (%s)\n" % (info.get("Name"), exc))
+        return
+    for container_id, endpoint in (info.get("Containers") or {}).items():
+        sandbox = client.api.inspect_container(container_id)["NetworkSettings"]["SandboxKey"]
+        state["endpoints"][endpoint["EndpointID"]] = {
+            "network": info["Id"], "address": endpoint["IPv4Address"].split("/")[0],
+            "host_name": host_name(endpoint["EndpointID"]), "sandbox": sandbox or None}
+
+
 class Driver:
     """The libnetwork calls. Every call that changes something runs under one lock: parallel
     container starts come in as parallel calls."""
 
-    def __init__(self, config_path=CONFIG_PATH, state_path=STATE_PATH, allocations_path=ALLOCATIONS_PATH):
+    def __init__(self, config_path=CONFIG_PATH, state_path=STATE_PATH, allocations_path=ALLOCATIONS_PATH,
+                 plugin=PLUGIN_NAME):
         self.config_path = config_path
         self.state_path = state_path
         self.allocations_path = allocations_path
+        self.plugin = plugin
         self.lock = threading.Lock()
-        self.state = read_json(state_path, {"networks": {}, "endpoints": {}})
+        self.state = self.load_state()
+
+    def load_state(self):
+        """The state file; a broken one is set aside and the state rebuilt from Docker's view.
+
+        Without this a corrupt file would stop the driver at every start, and with it every
+        container on a wgnet network.
+        """
+        try:
+            with open(self.state_path) as handle:
+                state = json.load(handle)
+        except (IOError, OSError):
+            return {"networks": {}, "endpoints": {}}
+        except ValueError:
+            state = None
+        if isinstance(state, dict) and all(isinstance(state.get(k), dict) for k in ("networks", "endpoints")):
+            return state
+        aside = "%s.corrupt-%s" % (self.state_path, time.strftime("%Y%m%dT%H%M%S"))
+        os.rename(self.state_path, aside)
+        state = state_from_docker(self.plugin, read_config(self.config_path))
+        sys.stderr.write("wgnet driver: %s was not a driver state; set aside as %s, and rebuilt from Docker: "
+                         "%d networks, %d endpoints\n" % (self.state_path, aside, len(state["networks"]),
+                                                          len(state["endpoints"])))
+        write_json(self.state_path, state)
+        return state
 
     def save(self):
         write_json(self.state_path, self.state)
@@ -337,7 +399,7 @@ class Driver:
         refusal = Slice(config["slice"], exclude=hubs).refusal(parse_address(address))
         if refusal:
             raise DriverError("address: %s; give this network an --ip-range or --aux-address that avoids it" % refusal)
-        owner = ALLOCATION_PREFIX + endpoint_id
+        owner = DRIVER_OWNER + endpoint_id
         with Allocations(self.allocations_path) as allocations:
             record = allocations.read()
             owners = {parse_address(a): name for name, a in record["allocations"].items()}
@@ -350,7 +412,7 @@ class Driver:
     def release(self, endpoint_id):
         with Allocations(self.allocations_path) as allocations:
             record = allocations.read()
-            if record["allocations"].pop(ALLOCATION_PREFIX + endpoint_id, None) is not None:
+            if record["allocations"].pop(DRIVER_OWNER + endpoint_id, None) is not None:
                 allocations.write(record)
 
     def NetworkDriver_DeleteEndpoint(self, request):
@@ -420,11 +482,17 @@ class Driver:
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Seconds a client may take to send its request: a stalled one must not hold a thread forever.
+    timeout = REQUEST_TIMEOUT
 
     def do_POST(self):
         try:
             length = int(self.headers.get("Content-Length") or 0)
+            if not 0 <= length <= MAX_REQUEST:
+                raise ValueError("Content-Length %d is not between 0 and %d" % (length, MAX_REQUEST))
             body = self.rfile.read(length) if length else b""
+            if len(body) < length:
+                raise ValueError("the body ended after %d of %d bytes" % (len(body), length))
             request = json.loads(body.decode("utf-8")) if body.strip() else {}
             if not isinstance(request, dict):
                 raise ValueError("the request body is not a JSON object")
@@ -472,7 +540,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     os.umask(0o077)
     signal.signal(signal.SIGTERM, stop)
-    server = Server(args.socket, Driver(args.config, args.state, args.allocations))
+    plugin = os.path.splitext(os.path.basename(args.socket))[0]  # Docker names the driver after its socket
+    server = Server(args.socket, Driver(args.config, args.state, args.allocations, plugin))
     sys.stderr.write("wgnet driver listening on %s\n" % args.socket)
     try:
         server.serve_forever()

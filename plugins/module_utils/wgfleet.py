@@ -11,6 +11,7 @@ __metaclass__ = type
 import ipaddress
 import json
 
+from ansible_collections.wgnet.containers.plugins.module_utils.wgalloc import owner_name
 from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import WgKeyError, parse_address
 from ansible_collections.wgnet.containers.plugins.module_utils.wgpool import parse_pool
 
@@ -79,7 +80,7 @@ def owner_refusal(address, owner, owners):
     """Why ``owner`` may not hold ``address`` when ``owners`` maps addresses to who holds them, or None."""
     holder = owners.get(address)
     if holder is not None and holder != owner:
-        return "%s is already %s's" % (address, holder)
+        return "%s is already the address of %s" % (address, owner_name(holder))
     return None
 
 

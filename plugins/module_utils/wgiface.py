@@ -563,7 +563,7 @@ def run_on_host(module, work):
     if not HAS_PYROUTE2:
         module.fail_json(msg=missing_required_lib("pyroute2"))
     if not crypto_available():
-        module.fail_json(msg=missing_required_lib("pycryptodome >= 3.21"))
+        module.fail_json(msg=missing_required_lib("cryptography, or pycryptodome >= 3.21"))
     host = Host(module.check_mode)
     try:
         host.lock()

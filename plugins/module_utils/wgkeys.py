@@ -21,6 +21,13 @@ import itertools
 import multiprocessing
 import os
 
+# X25519 from OpenSSL (the cryptography package, which ansible-core itself needs) where it can be
+# imported: about four times faster than pycryptodome's, which stays the fallback on managed hosts.
+try:
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+except ImportError:
+    X25519PrivateKey = None
 try:
     from Crypto.PublicKey.ECC import EccXPoint
 except ImportError:  # reported by the callers with missing_required_lib
@@ -48,7 +55,7 @@ class WgKeyError(WgnetError, ValueError):
 
 
 def crypto_available():
-    return EccXPoint is not None
+    return X25519PrivateKey is not None or EccXPoint is not None
 
 
 def decode_b64(value, option, allow_empty=False):
@@ -123,8 +130,15 @@ def clamp(digest):
 
 def public_from_private(private_raw):
     """X25519 public key of a 32-byte private key, as raw bytes."""
+    if X25519PrivateKey is not None:
+        public = X25519PrivateKey.from_private_bytes(private_raw).public_key()
+        return public.public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return _public_from_private_pycryptodome(private_raw)
+
+
+def _public_from_private_pycryptodome(private_raw):
     if EccXPoint is None:
-        raise RuntimeError("pycryptodome with EccXPoint (3.21 or later) is required")
+        raise RuntimeError("cryptography, or pycryptodome with EccXPoint (3.21 or later), is required")
     # X25519 clamps the scalar and reads it little-endian; the base point is u=9.
     point = EccXPoint(9, "curve25519") * int.from_bytes(clamp(private_raw), "little")
     return point.x.to_bytes(KEY_LEN, "little")
@@ -146,10 +160,14 @@ class KeyDeriver:
     caller to show (a short seed), never the seed itself.
     """
 
-    def __init__(self, seed, additional):
+    def __init__(self, seed, additional, require_strong_seed=False):
         seed_raw = decode_b64(seed, "seed")
         additional_raw = decode_b64(additional, "additional", allow_empty=True)
         self.warnings = []
+        if require_strong_seed and len(seed_raw) < MIN_STRONG_SEED_LEN:
+            raise WgKeyError("seed", "decodes to only %d bytes, fewer than the %d required; %s (the roles accept a "
+                                     "weak seed only with wgnet_allow_weak_seed: true)"
+                             % (len(seed_raw), MIN_STRONG_SEED_LEN, SEED_ADVICE))
         if len(seed_raw) < MIN_STRONG_SEED_LEN:
             self.warnings.append(
                 "seed: decodes to only %d bytes (fewer than %d), which is weak; %s"

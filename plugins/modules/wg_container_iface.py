@@ -31,7 +31,7 @@ author:
   - wgnet.containers maintainers (@wgnet)
 requirements:
   - pyroute2 >= 0.9
-  - pycryptodome >= 3.21
+  - cryptography (X25519), or else pycryptodome >= 3.21
   - docker (the Docker SDK for Python), for O(container)
   - wireguard-go, for the userspace backend
 extends_documentation_fragment:

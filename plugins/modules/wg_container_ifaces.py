@@ -25,7 +25,7 @@ author:
   - wgnet.containers maintainers (@wgnet)
 requirements:
   - pyroute2 >= 0.9
-  - pycryptodome >= 3.21
+  - cryptography (X25519), or else pycryptodome >= 3.21
   - docker (the Docker SDK for Python), for containers
   - wireguard-go, for the userspace backend
 attributes:

@@ -27,7 +27,7 @@ description:
 author:
   - wgnet.containers maintainers (@wgnet)
 requirements:
-  - pycryptodome >= 3.21 (for X25519)
+  - cryptography (X25519), or else pycryptodome >= 3.21
 attributes:
   check_mode:
     description: Can run in check mode and return the same result as a normal run.
@@ -98,6 +98,13 @@ options:
         the pool's description, so it holds and reveals nothing that the public keys do not. Files are
         0600 in a 0700 folder. Private keys are never cached.
     type: path
+  require_strong_seed:
+    description:
+      - Fail when O(seed) decodes to fewer than 16 bytes. The collection's roles set it unless the
+        inventory sets C(wgnet_allow_weak_seed=true).
+      - Without it, a short seed is accepted with a warning (the article's own vectors use a 9-byte seed).
+    type: bool
+    default: false
   return_private_key:
     description:
       - Also return the private keys.
@@ -215,6 +222,7 @@ def main():
             public_keys_text=dict(type="bool", default=False),
             additional_overrides=dict(type="dict", default={}),
             return_private_key=dict(type="bool", default=False),
+            require_strong_seed=dict(type="bool", default=False),
         ),
         required_one_of=[("address", "addresses", "pool")],
         mutually_exclusive=[("address", "addresses", "pool"), ("cache_dir", "return_private_key"),
@@ -223,12 +231,12 @@ def main():
         supports_check_mode=True,
     )
     if not crypto_available():
-        module.fail_json(msg=missing_required_lib("pycryptodome >= 3.21"))
+        module.fail_json(msg=missing_required_lib("cryptography, or pycryptodome >= 3.21"))
 
     params = module.params
     include_private = params["return_private_key"]
     try:
-        deriver = KeyDeriver(params["seed"], params["additional"])
+        deriver = KeyDeriver(params["seed"], params["additional"], params["require_strong_seed"])
         if params["pool"] is not None and params["cache_dir"]:
             keys, cached = cached_pool_keys(deriver, params["pool"], params["exclude"], params["cache_dir"])
             result = {"derived_keys": keys, "cached": cached}

@@ -30,7 +30,7 @@ author:
   - wgnet.containers maintainers (@wgnet)
 requirements:
   - pyroute2 >= 0.9
-  - pycryptodome >= 3.21
+  - cryptography (X25519), or else pycryptodome >= 3.21
   - wireguard-go, for the userspace backend
 extends_documentation_fragment:
   - wgnet.containers.wg_interface.peers

@@ -50,6 +50,7 @@ def test_hub_peers_playbook_by_its_collection_name(tmp_path):
     out = run(["ansible-playbook", "-i", "localhost,", "-c", "local", "-e", "ansible_python_interpreter=" + sys.executable,
                "-e", "wgnet_seed=" + seed, "-e", "wgnet_additional=Z2VuLTE=", "-e", "wgnet_pool=10.0.42.0/29",
                "-e", "wgnet_hub_address=10.0.42.6", "-e", "wgnet_peers_file=%s" % peers_file,
+               "-e", '{"wgnet_additional_overrides": {"10.0.42.4": "cmV2b2tlZA=="}}',
                "wgnet.containers.hub_peers"])
     text = peers_file.read_text()
     assert text.count("[Peer]") == 5
@@ -57,4 +58,7 @@ def test_hub_peers_playbook_by_its_collection_name(tmp_path):
     from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import KeyDeriver
     deriver = KeyDeriver(seed, "Z2VuLTE=")
     assert "PublicKey = %s" % deriver.public_key("10.0.42.5") in text
+    # A revoked key stays revoked: 10.0.42.4 has the key of its override, as on the hub.
+    assert "PublicKey = %s" % KeyDeriver(seed, "cmV2b2tlZA==").public_key("10.0.42.4") in text
+    assert deriver.public_key("10.0.42.4") not in text
     assert deriver.private_key("10.0.42.5") not in text + out and seed not in out

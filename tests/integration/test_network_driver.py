@@ -1,6 +1,7 @@
 """The wgnet network driver against a real dockerd, real containers and a real wireguard-go hub."""
 
 import json
+import socket
 import threading
 import time
 
@@ -132,7 +133,7 @@ def test_address_of_the_attach_role_is_refused(host):
         json.dump({"allocations": {"web": "10.77.60.34"}, "attached": ["web"]}, handle)
     container, result = host.run(network)
     assert result.returncode != 0
-    assert "address: 10.77.60.34 is already the address of the container web" in result.stderr
+    assert "address: 10.77.60.34 is already the address of the container web;" in result.stderr
     assert host_links() == [] and driver_processes() == set()
 
 
@@ -227,3 +228,42 @@ def test_failure_in_join_is_a_clean_err_and_leaves_nothing(host):
     finally:
         with open(host.config, "w") as handle:
             json.dump(config, handle)
+
+
+def test_a_corrupt_state_is_set_aside_and_rebuilt_from_docker(host):
+    """The review's case: a corrupt state.json stopped the driver at every start, and every wgnet container."""
+    network, result = host.network("-o", "hub=main")
+    assert result.returncode == 0, result.stderr
+    container, result = host.run(network)
+    assert result.returncode == 0, result.stderr
+    host.stop()
+    with open(host.state, "w") as handle:
+        handle.write('{"networks": {"trunc')
+    host.start()
+    assert "set aside as %s.corrupt-" % host.state in host.driver_log()
+    assert ping_hub(host, container)
+    sh("docker", "stop", "-t", "0", container)  # Leave and DeleteEndpoint find the rebuilt endpoint
+    assert host_links() == [] and driver_processes() == set()
+    again, result = host.run(network)  # CreateEndpoint and Join on the rebuilt network
+    assert result.returncode == 0, result.stderr
+    assert ping_hub(host, again)
+
+
+def test_a_stalled_request_does_not_hold_the_driver(host):
+    """The review's case: Content-Length 100000 with a short body, or -1, hung a thread."""
+    stalled = socket.socket(socket.AF_UNIX)
+    stalled.connect(host.socket)
+    stalled.sendall(b"POST /Plugin.Activate HTTP/1.1\r\nContent-Length: 100000\r\n\r\n{}")
+    negative = socket.socket(socket.AF_UNIX)
+    negative.connect(host.socket)
+    negative.sendall(b"POST /Plugin.Activate HTTP/1.1\r\nContent-Length: -1\r\n\r\n")
+    negative.settimeout(5)
+    assert b"Content-Length -1 is not between 0 and" in negative.recv(4096)
+    stalled.settimeout(20)
+    start = time.monotonic()
+    assert stalled.recv(4096) == b""  # closed by the driver once its read timed out
+    assert time.monotonic() - start < 15
+    network, result = host.network("-o", "hub=main")
+    assert result.returncode == 0, result.stderr
+    stalled.close()
+    negative.close()

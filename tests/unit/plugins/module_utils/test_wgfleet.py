@@ -59,10 +59,10 @@ def test_allocation_is_stable_and_skips_taken_addresses():
     ({"web": "10.0.42.200"}, {}, "explicit: 10.0.42.200 for web: 10.0.42.200 is outside this host's slice 10.0.42.0/25"),
     ({"web": "10.0.42.0"}, {}, "the network or broadcast address of the slice 10.0.42.0/25"),
     ({"web": "10.0.42.127"}, {}, "the network or broadcast address of the slice 10.0.42.0/25"),
-    ({"web": "10.0.42.7", "db": "10.0.42.7"}, {}, "explicit: 10.0.42.7 for web: 10.0.42.7 is already db's"),
-    ({"web": "10.0.42.5"}, {"wgnet-driver:abc123": "10.0.42.5"}, "10.0.42.5 is already wgnet-driver:abc123's"),
-    ({"web": "10.0.42.5"}, {"old": "10.0.42.5"}, "10.0.42.5 is already old's"),
-    ({"web": "10.0.42.5"}, {"db": "10.0.42.5"}, "10.0.42.5 is already db's"),  # db is wanted too
+    ({"web": "10.0.42.7", "db": "10.0.42.7"}, {}, "explicit: 10.0.42.7 for web: 10.0.42.7 is already the address of the container db"),
+    ({"web": "10.0.42.5"}, {"wgnet-driver:abc123": "10.0.42.5"}, "10.0.42.5 is already the address of the network driver's endpoint abc123"),
+    ({"web": "10.0.42.5"}, {"old": "10.0.42.5"}, "10.0.42.5 is already the address of the container old"),
+    ({"web": "10.0.42.5"}, {"db": "10.0.42.5"}, "10.0.42.5 is already the address of the container db"),  # db is wanted too
     ({"web": "not-an-ip"}, {}, "explicit address of web"),
 ])
 def test_explicit_addresses_go_through_the_same_rules(explicit, recorded, problem):

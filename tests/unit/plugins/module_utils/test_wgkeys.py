@@ -149,3 +149,18 @@ def test_bad_private_key(key, fragment):
     with pytest.raises(WgKeyError) as info:
         wgkeys.public_key(key)
     assert info.value.option == "private_key" and fragment in str(info.value)
+
+
+@pytest.mark.skipif(wgkeys.X25519PrivateKey is None or wgkeys.EccXPoint is None, reason="needs both backends")
+def test_both_x25519_backends_give_the_same_public_keys():
+    deriver = wgkeys.KeyDeriver("dGVzdHNlZWQK", "dGVzdGFkZGl0aW9uYWwK")
+    for address in ["192.168.5.2", "10.0.42.7", "fd00:42::9"] + ["10.1.%d.%d" % (i, i) for i in range(50)]:
+        private_raw = deriver.private_raw(address)
+        assert wgkeys.public_from_private(private_raw) == wgkeys._public_from_private_pycryptodome(private_raw)
+
+
+def test_a_weak_seed_is_refused_only_when_a_strong_one_is_required():
+    assert KeyDeriver("dGVzdHNlZWQK", "").warnings  # the article's seed: accepted, with advice
+    with pytest.raises(WgKeyError, match="^seed: decodes to only 9 bytes, fewer than the 16 required; make a strong"):
+        KeyDeriver("dGVzdHNlZWQK", "", require_strong_seed=True)
+    assert KeyDeriver(base64.b64encode(b"s" * 16).decode(), "", require_strong_seed=True).warnings == []
