@@ -34,11 +34,11 @@ from http.server import BaseHTTPRequestHandler
 
 from ansible_collections.wgnet.containers.plugins.module_utils import wgdevice, wgiface
 from ansible_collections.wgnet.containers.plugins.module_utils.fileio import write_json
-from ansible_collections.wgnet.containers.plugins.module_utils.netns import Namespace, NetlinkError
+from ansible_collections.wgnet.containers.plugins.module_utils.netns import HAS_PYROUTE2, Namespace, NetlinkError
 from ansible_collections.wgnet.containers.plugins.module_utils.targets import host_target
 from ansible_collections.wgnet.containers.plugins.module_utils.wgalloc import ALLOCATIONS_PATH, DRIVER_OWNER, Allocations
 from ansible_collections.wgnet.containers.plugins.module_utils.wgfleet import Slice, owner_refusal
-from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import WgnetError, parse_address
+from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import WgnetError, crypto_available, parse_address
 from ansible_collections.wgnet.containers.plugins.module_utils.wgpool import paired_addresses
 
 try:
@@ -526,6 +526,17 @@ class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
         self.driver = driver
 
 
+def missing_libraries():
+    """What this interpreter lacks of what Join needs, as one message, or None."""
+    missing = [name for name, present in (("pyroute2 >= 0.9", HAS_PYROUTE2),
+                                          ("cryptography or pycryptodome >= 3.21", crypto_available()),
+                                          ("docker (the Docker SDK)", docker is not None)) if not present]
+    if not missing:
+        return None
+    return ("the Python libraries %s are missing for %s; run the install role and give the driver the interpreter "
+            "it records (wgnet_python)" % (", ".join(missing), sys.executable))
+
+
 def stop(signum, frame):
     """SIGTERM ends serve_forever as Ctrl-C does, so that the socket file is removed."""
     raise KeyboardInterrupt()
@@ -537,7 +548,15 @@ def main(argv=None):
     parser.add_argument("--config", default=CONFIG_PATH)
     parser.add_argument("--state", default=STATE_PATH)
     parser.add_argument("--allocations", default=ALLOCATIONS_PATH)
+    parser.add_argument("--check", action="store_true", help="check the libraries, print what is missing, exit")
     args = parser.parse_args(argv)
+    missing = missing_libraries()
+    if missing:
+        # Never serve Docker without them: every Join would fail on an unexpected error.
+        sys.exit("wgnet driver: cannot start: %s" % missing)
+    if args.check:
+        print("wgnet driver: %s has every library the driver needs" % sys.executable)
+        return
     os.umask(0o077)
     signal.signal(signal.SIGTERM, stop)
     plugin = os.path.splitext(os.path.basename(args.socket))[0]  # Docker names the driver after its socket
