@@ -15,7 +15,7 @@ from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import (
     crypto_available,
     public_key,
 )
-from ansible_collections.wgnet.containers.plugins.module_utils.wgfleet import conflicts, host_slice
+from ansible_collections.wgnet.containers.plugins.module_utils.wgfleet import conflicts, host_slice, whole_number
 from ansible_collections.wgnet.containers.plugins.module_utils.wgpool import (
     generation_fingerprint,
     paired_addresses,
@@ -27,7 +27,8 @@ from ansible_collections.wgnet.containers.plugins.module_utils.wgpool import (
 def _guarded(compute):
     """Run a computation, turning bad input into AnsibleFilterError."""
     if not crypto_available():
-        raise AnsibleFilterError("pycryptodome >= 3.21 is required on the controller for the wgnet.containers key filters")
+        raise AnsibleFilterError("cryptography, or pycryptodome >= 3.21, is required on the controller for the "
+                                 "wgnet.containers key filters")
     try:
         return compute()
     except WgKeyError as exc:
@@ -57,7 +58,8 @@ def wg_peers(derived_keys):
 
 
 def wg_host_slice(pool, index, count, prefix=None):
-    return _guarded(lambda: host_slice(pool, int(index), int(count), None if prefix in (None, "") else int(prefix)))
+    return _guarded(lambda: host_slice(pool, whole_number(index, "wgnet_host_index"), whole_number(count, "count"),
+                                       None if prefix in (None, "") else whole_number(prefix, "wgnet_slice_prefix")))
 
 
 def wg_paired_addresses(address, pools, host_routes=False):

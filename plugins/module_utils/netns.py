@@ -42,6 +42,19 @@ class NamespaceError(WgnetError):
     pass
 
 
+def ifname_problem(name):
+    """Why the kernel (dev_valid_name) or wg(8)'s ASCII names would refuse ``name``, or None."""
+    if not isinstance(name, str) or not name:
+        return "must not be empty"
+    if name in (".", ".."):
+        return "%r is reserved" % name
+    if any(not 33 <= ord(c) <= 126 or c in "/:" for c in name):
+        return "%r is not a valid interface name: printable ASCII only, without spaces, '/' or ':'" % name
+    if len(name) > MAX_IFNAME:
+        return "%r is not a valid interface name: %d characters, at most %d" % (name, len(name), MAX_IFNAME)
+    return None
+
+
 def netns_identity(path):
     """(device, inode) of a namespace file: equal for two paths to one namespace."""
     info = os.stat(path)

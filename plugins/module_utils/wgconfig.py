@@ -108,14 +108,35 @@ def normalize_peer(peer, index, resolver=socket.getaddrinfo):
     }
 
 
-def normalize_peers(peers, resolver=socket.getaddrinfo):
+def normalize_peers(peers, resolver=socket.getaddrinfo, own_public_key=None):
+    """Peers in normal form, {public key: peer}. Refused, as they would change something on every run:
+    a key listed twice, the interface's own key, and allowed IPs that two peers share (WireGuard
+    gives each address to one peer only)."""
     result = {}
     for index, peer in enumerate(peers or []):
         public, normal = normalize_peer(peer, index, resolver)
         if public in result:
             raise WgKeyError("peers[%d].public_key" % index, "%s is listed twice" % public)
+        if public == own_public_key:
+            raise WgKeyError("peers[%d].public_key" % index, "%s is this interface's own public key" % public)
         result[public] = normal
+    check_disjoint([(index, cidr) for index, peer in enumerate(result.values()) for cidr in peer["allowed_ips"]])
     return result
+
+
+def check_disjoint(allowed):
+    """Refuse two peers' allowed IPs that overlap; ``allowed`` lists (peer index, CIDR)."""
+    networks = sorted(((ipaddress.ip_network(cidr), index) for index, cidr in allowed),
+                      key=lambda item: (item[0].version, item[0].network_address, item[0].prefixlen))
+    enclosing = []  # networks that hold the current one, widest first
+    for network, index in networks:
+        while enclosing and not (enclosing[-1][0].version == network.version and network.subnet_of(enclosing[-1][0])):
+            enclosing.pop()
+        for outer, outer_index in enclosing:
+            if outer_index != index:
+                raise WgKeyError("peers[%d].allowed_ips" % index, "%s overlaps %s of peers[%d]; WireGuard routes an "
+                                 "address to one peer only" % (network, outer, outer_index))
+        enclosing.append((network, index))
 
 
 def plan_device(actual, desired):

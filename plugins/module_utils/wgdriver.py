@@ -34,7 +34,8 @@ from http.server import BaseHTTPRequestHandler
 
 from ansible_collections.wgnet.containers.plugins.module_utils import wgdevice, wgiface
 from ansible_collections.wgnet.containers.plugins.module_utils.fileio import write_json
-from ansible_collections.wgnet.containers.plugins.module_utils.netns import HAS_PYROUTE2, Namespace, NetlinkError
+from ansible_collections.wgnet.containers.plugins.module_utils.netns import (HAS_PYROUTE2, MAX_IFNAME, Namespace,
+                                                                            NetlinkError)
 from ansible_collections.wgnet.containers.plugins.module_utils.targets import host_target
 from ansible_collections.wgnet.containers.plugins.module_utils.wgalloc import ALLOCATIONS_PATH, DRIVER_OWNER, Allocations
 from ansible_collections.wgnet.containers.plugins.module_utils.wgfleet import Slice, owner_refusal
@@ -176,7 +177,7 @@ def check_ids(request):
 
 
 def host_name(endpoint_id):
-    return (HOST_PREFIX + endpoint_id)[:wgiface.MAX_IFNAME]
+    return (HOST_PREFIX + endpoint_id)[:MAX_IFNAME]
 
 
 def interface_spec(config, network, endpoint):

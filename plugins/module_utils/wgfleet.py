@@ -16,6 +16,13 @@ from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import WgK
 from ansible_collections.wgnet.containers.plugins.module_utils.wgpool import parse_pool
 
 
+def whole_number(value, option):
+    """An int from an int or its decimal text (inventories give either), else WgKeyError naming ``option``."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip().isdigit():
+        raise WgKeyError(option, "%r is not a whole number" % (value,))
+    return int(value)
+
+
 def host_slice(pool, index, count, prefix=None):
     """The slice of ``pool`` for the host at ``index`` of ``count`` hosts.
 

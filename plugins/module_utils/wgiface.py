@@ -23,10 +23,10 @@ import time
 from ansible_collections.wgnet.containers.plugins.module_utils import wgdevice, wgquick
 from ansible_collections.wgnet.containers.plugins.module_utils.netns import (
     HAS_PYROUTE2,
-    MAX_IFNAME,
     Namespace,
     NamespaceError,
     NetlinkError,
+    ifname_problem,
 )
 from ansible_collections.wgnet.containers.plugins.module_utils.targets import (DockerTargets, TargetError,
                                                                               check_only_network, netns_target)
@@ -44,6 +44,7 @@ from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import (
     b64,
     crypto_available,
     decode_key,
+    public_key,
 )
 
 if HAS_PYROUTE2:
@@ -120,9 +121,8 @@ def read_private_key(path):
 def desired_state(spec):
     """Check every option and return the interface as it should be. No side effects."""
     name = spec["name"]
-    if not name or len(name) > MAX_IFNAME or "/" in name or name.strip() != name:
-        raise WgKeyError("name", "%r is not a valid interface name (1 to %d characters, no '/' or spaces)"
-                         % (name, MAX_IFNAME))
+    if ifname_problem(name):
+        raise WgKeyError("name", ifname_problem(name))
     if not MIN_MTU <= spec["mtu"] <= MAX_MTU:
         raise WgKeyError("mtu", "%d is out of range (%d to %d)" % (spec["mtu"], MIN_MTU, MAX_MTU))
     if not 0 <= spec["listen_port"] <= 65535:
@@ -147,7 +147,7 @@ def desired_state(spec):
             raise WgKeyError("dns[%d]" % index, "%r is not an IP address" % server)
     return {
         "device": {"private_key": private, "listen_port": spec["listen_port"], "fwmark": spec["fwmark"],
-                   "peers": normalize_peers(spec["peers"])},
+                   "peers": normalize_peers(spec["peers"], own_public_key=public_key(private) if private else None)},
         "link": {"mtu": spec["mtu"], "addresses": addresses, "routes": sorted(routes), "up": True},
         "dns": render_resolv_conf(spec["dns"]) if spec["dns"] else None,
     }

@@ -48,8 +48,14 @@ def host_route(address):
 
 def peers_for(derived_keys):
     """wg_derived_key's derived_keys as peer entries: one per address, AllowedIPs its host route."""
-    return [{"public_key": entry["public_key"], "allowed_ips": [host_route(entry["address"])]}
-            for entry in derived_keys]
+    peers = []
+    for index, entry in enumerate(derived_keys):
+        if not isinstance(entry, dict) or not {"public_key", "address"} <= set(entry):
+            raise WgKeyError("derived_keys[%d]" % index, "must be a mapping with public_key and address, as "
+                                                         "wg_derived_key returns them")
+        peers.append({"public_key": entry["public_key"],
+                      "allowed_ips": [host_route(entry["address"])]})
+    return peers
 
 
 def pool_peers(pools, exclude, public_keys):
@@ -94,6 +100,8 @@ def paired_addresses(address, pools, host_routes=False):
     With ``host_routes`` each gets /32 or /128 (a container's addresses),
     else the prefix of its pool (a hub's addresses, whose prefixes route the pool).
     """
+    if not pools:
+        raise WgKeyError("wgnet_pool", "is empty; give the pool's CIDR, or an IPv4 and an IPv6 CIDR")
     networks = [parse_pool(p, "wgnet_pool[%d]" % i) for i, p in enumerate(pools)]
     parsed = parse_address(address)
     if parsed not in networks[0]:

@@ -3,6 +3,7 @@
 import pytest
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.wgnet.containers.plugins.filter import wgkeys as filters
 from ansible_collections.wgnet.containers.plugins.filter.wgkeys import FilterModule
 
 FILTERS = FilterModule().filters()
@@ -34,3 +35,18 @@ def test_generation_filter_is_the_module_utils_fingerprint():
     assert FILTERS["wg_generation"](SEED, ADDITIONAL) != FILTERS["wg_generation"](SEED, "QQ==")
     with pytest.raises(AnsibleFilterError, match="additional_overrides"):
         FILTERS["wg_generation"](SEED, ADDITIONAL, {"nope": "QQ=="})
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: filters.wg_host_slice("10.0.42.0/24", 0, 2, "abc"), "wgnet_slice_prefix: 'abc' is not a whole number"),
+    (lambda: filters.wg_host_slice("10.0.42.0/24", "x", 2), "wgnet_host_index: 'x' is not a whole number"),
+    (lambda: filters.wg_paired_addresses("10.0.42.5", []), "wgnet_pool: is empty"),
+    (lambda: filters.wg_peers([{"address": "10.0.42.5"}]), "derived_keys[0]: must be a mapping with public_key"),
+    (lambda: filters.wg_fleet_conflicts([{"host": "a", "slice": "nonsense", "explicit": []}], "10.0.42.0/24"),
+     "slice of a: 'nonsense' is not a network in CIDR form"),
+])
+def test_bad_filter_input_is_a_named_filter_error(call, message):
+    """The review's cases: raw ValueError, IndexError and KeyError."""
+    with pytest.raises(AnsibleFilterError) as info:
+        call()
+    assert str(info.value).startswith(message)

@@ -163,3 +163,20 @@ def test_link_plan():
 
 def test_zero_key_constant():
     assert base64.b64decode(wgconfig.ZERO_KEY) == b"\0" * 32
+
+
+
+def test_peers_that_would_change_something_on_every_run_are_refused():
+    """The review's cases: a peer with the interface's own key; two peers sharing allowed IPs."""
+    key_a, key_b = base64.b64encode(b"a" * 32).decode(), base64.b64encode(b"b" * 32).decode()
+    with pytest.raises(WgKeyError, match=r"^peers\[0\].public_key: .* is this interface's own public key$"):
+        wgconfig.normalize_peers([{"public_key": key_a}], own_public_key=key_a)
+    with pytest.raises(WgKeyError, match=r"^peers\[1\].allowed_ips: 10.0.42.5/32 overlaps 10.0.42.0/24 of peers\[0\]"):
+        wgconfig.normalize_peers([{"public_key": key_a, "allowed_ips": ["10.0.42.0/24"]},
+                                  {"public_key": key_b, "allowed_ips": ["10.1.0.0/16", "10.0.42.5/32"]}])
+    with pytest.raises(WgKeyError, match=r"^peers\[1\].allowed_ips: ::/0 overlaps ::/0 of peers\[0\]"):
+        wgconfig.normalize_peers([{"public_key": key_a, "allowed_ips": ["::/0"]},
+                                  {"public_key": key_b, "allowed_ips": ["::/0"]}])
+    disjoint = wgconfig.normalize_peers([{"public_key": key_a, "allowed_ips": ["10.0.42.0/25", "0.0.0.0/32"]},
+                                         {"public_key": key_b, "allowed_ips": ["10.0.42.128/25", "::/0"]}])
+    assert len(disjoint) == 2
