@@ -35,15 +35,23 @@ def owner_name(owner):
 
 
 class Allocations:
-    """``with Allocations(path) as record:`` holds the lock while reading and writing the record."""
+    """``with Allocations(path) as record:`` holds the lock while reading and writing the record.
 
-    def __init__(self, path=ALLOCATIONS_PATH):
+    ``create``: make the record's folder, so that the lock is taken even before anything was
+    recorded; a check-mode run passes False and, where there is no folder, reads an empty record
+    and may not write.
+    """
+
+    def __init__(self, path=ALLOCATIONS_PATH, create=True):
         self.path = path
+        self.create = create
         self._lock = None
 
     def __enter__(self):
-        # No folder: nothing was ever recorded, and a check-mode run must not make one.
-        if os.path.isdir(os.path.dirname(self.path)):
+        folder = os.path.dirname(self.path)
+        if self.create and not os.path.isdir(folder):
+            os.makedirs(folder, mode=0o755)
+        if os.path.isdir(folder):
             self._lock = open(self.path + ".lock", "a")
             fcntl.flock(self._lock, fcntl.LOCK_EX)
         return self
@@ -68,4 +76,6 @@ class Allocations:
         return dict(empty(), **record)
 
     def write(self, record):
-        write_json(self.path, record, folder_mode=0o755)
+        if self._lock is None:
+            raise WgnetError("state_path: %s cannot be written without its lock (a check-mode record)" % self.path)
+        write_json(self.path, record)

@@ -123,7 +123,7 @@ def main():
     )
     params = module.params
     # Under the lock the network driver also takes: an address is given once on a host.
-    with Allocations(params["state_path"]) as record:
+    with Allocations(params["state_path"], create=not module.check_mode) as record:
         try:
             before = record.read()
             moved = None if params["reslice"] or not before["allocations"] else slice_move(

@@ -78,8 +78,10 @@ def test_config_readable_by_others_is_refused(tmp_path):
 
 def test_allocations_record_round_trip(tmp_path):
     path = str(tmp_path / "wgnet" / "allocations.json")
-    with Allocations(path) as record:  # no folder yet: nothing to lock, nothing made
+    with Allocations(path, create=False) as record:  # check mode, no folder yet: nothing to lock, nothing made
         assert record.read() == {"allocations": {}, "attached": []}
+        with pytest.raises(wgdriver.WgnetError, match="cannot be written without its lock"):
+            record.write({"allocations": {}, "attached": []})
     assert not os.path.exists(os.path.dirname(path))
     with Allocations(path) as record:
         record.write({"allocations": {"web": "10.0.42.5"}, "attached": ["web"]})
