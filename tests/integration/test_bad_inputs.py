@@ -78,7 +78,7 @@ IFACE = [
     ({"name": ".."}, "name: '..' is reserved"),
     ({"mtu": 100}, "mtu: 100 is out of range"),
     ({"mtu": 70000}, "mtu: 70000 is out of range"),
-    ({"mtu": "big"}, "argument 'mtu' is of type str and we were unable to convert to int"),
+    ({"mtu": "big"}, "argument 'mtu' is of type"),
     ({"listen_port": 70000}, "listen_port: 70000 is out of range"),
     ({"listen_port": -1}, "listen_port: -1 is out of range"),
     ({"fwmark": -1}, "fwmark: -1 is out of range"),
