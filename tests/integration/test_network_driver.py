@@ -112,11 +112,17 @@ def test_restart_stop_remove(host):
     assert host_links() == [] and driver_processes() == set()
 
 
-def test_state_survives_a_driver_restart(host):
+def network_with_a_container(host):
+    """A network of the driver and a container running on it: (network, container)."""
     network, result = host.network("-o", "hub=main")
     assert result.returncode == 0, result.stderr
     container, result = host.run(network)
     assert result.returncode == 0, result.stderr
+    return network, container
+
+
+def test_state_survives_a_driver_restart(host):
+    _network, container = network_with_a_container(host)
     host.stop()
     host.start()
     assert ping_hub(host, container)  # the tunnel does not depend on the driver process
@@ -232,10 +238,7 @@ def test_failure_in_join_is_a_clean_err_and_leaves_nothing(host):
 
 def test_a_corrupt_state_is_set_aside_and_rebuilt_from_docker(host):
     """The review's case: a corrupt state.json stopped the driver at every start, and every wgnet container."""
-    network, result = host.network("-o", "hub=main")
-    assert result.returncode == 0, result.stderr
-    container, result = host.run(network)
-    assert result.returncode == 0, result.stderr
+    network, container = network_with_a_container(host)
     host.stop()
     with open(host.state, "w") as handle:
         handle.write('{"networks": {"trunc')
