@@ -51,6 +51,8 @@ if HAS_PYROUTE2:
     from pyroute2 import IPRoute
 
 LOCK_PATH = os.path.join(wgdevice.RUN_DIR, "lock")
+LOCK_TIMEOUT = 120  # seconds
+LOCK_POLL = 0.05
 MIN_MTU, MAX_MTU = 1280, 65535
 SIGNAL_POLL = 0.02  # seconds between looks at a switch signal: the outage it may add
 OTHER_OPEN_FILES = 256  # besides the plans' namespaces: Docker client, lock, wireguard-go sockets
@@ -213,11 +215,38 @@ class Host:
         self._kernel = None
         self._lock = None
 
-    def lock(self):
-        """A host-wide lock: two runs at once must not interleave their changes."""
+    def lock(self, timeout=LOCK_TIMEOUT):
+        """A host-wide lock: two runs at once must not interleave their changes.
+
+        Held only while reading, deciding and changing, never while waiting for a switch signal;
+        so a holder never keeps it long, and a wait past ``timeout`` means something is wrong.
+        """
         os.makedirs(wgdevice.RUN_DIR, mode=0o755, exist_ok=True)
-        self._lock = open(LOCK_PATH, "w")
-        fcntl.flock(self._lock, fcntl.LOCK_EX)
+        handle = open(LOCK_PATH, "a+")
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except (IOError, OSError):
+                if time.monotonic() >= deadline:
+                    handle.seek(0)
+                    holder = handle.read().strip() or "unknown"
+                    handle.close()
+                    raise IfaceError("lock: %s is held by another wgnet run (pid %s) for more than %g s; nothing "
+                                     "was changed. Run again once it ends, or stop it" % (LOCK_PATH, holder, timeout),
+                                     "lock")
+                time.sleep(LOCK_POLL)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        self._lock = handle
+
+    def unlock(self):
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
 
     @property
     def ipr(self):
@@ -250,8 +279,7 @@ class Host:
         if self._ipr is not None:
             self._ipr.close()
         self.docker.close()
-        if self._lock is not None:
-            self._lock.close()
+        self.unlock()
 
 
 # Reconcile ---------------------------------------------------------------------
@@ -490,7 +518,17 @@ def reconcile_many(host, specs, before_changes=None):
             with _labelled(index, spec):
                 plans.append(plan_interface(host, spec))
         if before_changes is not None and any(p.result is None for p in plans):
+            # Wait without the host lock (a container start through the network driver needs it),
+            # then read and decide again: another run may have changed something meanwhile.
+            host.unlock()
             before_changes()
+            host.lock()
+            for plan in plans:
+                plan.close()
+            plans = []
+            for index, spec in enumerate(specs):
+                with _labelled(index, spec):
+                    plans.append(plan_interface(host, spec))
         results = []
         for index, (spec, plan) in enumerate(zip(specs, plans)):
             with _labelled(index, spec):
