@@ -126,7 +126,8 @@ def test_a_file_the_hub_cannot_write_fails_before_the_switch(hub_host, tmp_path)
     assert run_module("wg_hub", args, netns=hub_host.netns)["changed"]
 
     def live():
-        return sh("ip", "netns", "exec", hub_host.netns, "wg", "show", "wg0", "dump").stdout.split("\n", 1)[1]
+        """The hub's peers; sorted, as wireguard-go lists them in a Go map's random order."""
+        return sorted(sh("ip", "netns", "exec", hub_host.netns, "wg", "show", "wg0", "dump").stdout.splitlines()[1:])
 
     peers = live()
     rotated = KeyDeriver(base64.b64encode(os.urandom(32)).decode(), base64.b64encode(b"gen-2").decode())
