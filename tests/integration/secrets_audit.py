@@ -146,8 +146,10 @@ def log_texts(instances):
         texts["docker logs %s" % instance] = sh("docker", "logs", instance).stdout
         inner = "for c in $(docker ps -aq 2>/dev/null); do docker logs $c 2>&1; done"
         texts["container logs inside %s" % instance] = sh("docker", "exec", instance, "sh", "-c", inner).stdout
-    with open(os.environ["WGNET_DOCKERD_LOG"], errors="replace") as handle:
-        texts["this machine's dockerd log"] = handle.read()
+    # scripts/dockerd-start.sh's log; a dockerd that something else started logs elsewhere.
+    if os.path.exists(os.environ["WGNET_DOCKERD_LOG"]):
+        with open(os.environ["WGNET_DOCKERD_LOG"], errors="replace") as handle:
+            texts["this machine's dockerd log"] = handle.read()
     return texts
 
 
