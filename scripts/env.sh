@@ -13,6 +13,8 @@ ln -sfn "$_wgnet_repo" "$_wgnet_repo/.cache/collections/ansible_collections/wgne
 export ANSIBLE_COLLECTIONS_PATH="$_wgnet_repo/.cache/collections"
 # ansible-core's local tmp and Galaxy cache; Molecule's instances and inventories.
 export ANSIBLE_HOME="$_wgnet_repo/.cache/ansible"
+# Async jobs' status files (Molecule's docker driver runs some on the controller): not ~/.ansible_async.
+export ANSIBLE_ASYNC_DIR="$ANSIBLE_HOME/async"
 # pip's wheels, ansible-lint's and ansible-compat's caches, the hub role's key cache.
 export XDG_CACHE_HOME="$_wgnet_repo/.cache/xdg"
 # dockerd's log (scripts/dockerd-start.sh); the secrets audit reads it.

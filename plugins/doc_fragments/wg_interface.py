@@ -23,8 +23,8 @@ options:
     description:
       - Path of a network namespace instead of a container, such as C(/var/run/netns/NAME) or
         C(/proc/PID/ns/net).
-      - With O(state=present), the host's own namespace (the module's, or PID 1's) is always refused: the
-        tunnel's default route would take over the host's. So is a namespace with any interface but
+      - With O(state=present), the host's own namespace (the module's, or PID 1's) is always refused, since
+        the tunnel's default route would take over the host's. So is a namespace with any interface but
         C(lo), O(name) and the kernel's idle fallback devices (C(tunl0), C(sit0) and the like, down and
         without an address), unless O(allow_other_interfaces) is set.
     type: path

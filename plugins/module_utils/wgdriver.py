@@ -34,8 +34,12 @@ from http.server import BaseHTTPRequestHandler
 
 from ansible_collections.wgnet.containers.plugins.module_utils import wgdevice, wgiface
 from ansible_collections.wgnet.containers.plugins.module_utils.fileio import write_json
-from ansible_collections.wgnet.containers.plugins.module_utils.netns import (HAS_PYROUTE2, MAX_IFNAME, Namespace,
-                                                                            NetlinkError)
+from ansible_collections.wgnet.containers.plugins.module_utils.netns import (
+    HAS_PYROUTE2,
+    MAX_IFNAME,
+    Namespace,
+    NetlinkError,
+)
 from ansible_collections.wgnet.containers.plugins.module_utils.targets import host_target
 from ansible_collections.wgnet.containers.plugins.module_utils.wgalloc import ALLOCATIONS_PATH, DRIVER_OWNER, Allocations
 from ansible_collections.wgnet.containers.plugins.module_utils.wgfleet import Slice, owner_refusal
@@ -554,9 +558,9 @@ def main(argv=None):
     missing = missing_libraries()
     if missing:
         # Never serve Docker without them: every Join would fail on an unexpected error.
-        sys.exit("wgnet driver: cannot start: %s" % missing)
+        raise SystemExit("wgnet driver: cannot start: %s" % missing)
     if args.check:
-        print("wgnet driver: %s has every library the driver needs" % sys.executable)
+        sys.stdout.write("wgnet driver: %s has every library the driver needs\n" % sys.executable)
         return
     os.umask(0o077)
     signal.signal(signal.SIGTERM, stop)

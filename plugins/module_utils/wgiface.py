@@ -28,8 +28,12 @@ from ansible_collections.wgnet.containers.plugins.module_utils.netns import (
     NetlinkError,
     ifname_problem,
 )
-from ansible_collections.wgnet.containers.plugins.module_utils.targets import (DockerTargets, TargetError,
-                                                                              check_only_network, netns_target)
+from ansible_collections.wgnet.containers.plugins.module_utils.targets import (
+    DockerTargets,
+    TargetError,
+    check_only_network,
+    netns_target,
+)
 from ansible_collections.wgnet.containers.plugins.module_utils.wgconfig import (
     canonical_cidr,
     canonical_interface_address,

@@ -19,13 +19,13 @@ description:
     and the same as in the filter P(wgnet.containers.wg_fleet_conflicts#filter) and the network driver. An
     address must lie in O(slice), be neither the network nor the broadcast address of O(slice) or O(pool),
     not be in O(exclude), and not be recorded to another container or to a network driver endpoint.
-  - An address given in O(explicit) that breaks the rule fails the task, and nothing is recorded: a
+  - An address given in O(explicit) that breaks the rule fails the task, and nothing is recorded. So a
     C(wgnet.address) label, which a container image can set, never gets a container the hub's address
     (and so the hub's key) or another container's.
   - Any other container keeps its recorded address while the rule still allows it, else gets the lowest
     free address of O(slice).
   - The record holds the host's slice. A different O(slice) fails the task while the record holds
-    addresses, unless O(reslice) is set: a computed slice moves when the list of Docker hosts grows or
+    addresses, unless O(reslice) is set. A computed slice moves when the list of Docker hosts grows or
     changes order, and every container of the host would silently get a new address and a new key.
   - Recorded addresses of containers that are not listed now stay reserved for them.
   - Also records which containers are attached, and returns those that were and are no longer listed,

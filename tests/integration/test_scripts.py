@@ -93,7 +93,7 @@ def calls(tree):
             yield name, line
             args = args[args.index(name):]
         if args[0] == "trap" and len(args) > 2 and args[1] is not None and not args[1].startswith("-"):
-            for handler, _ in calls(parse(args[1])):
+            for handler, _line in calls(parse(args[1])):
                 yield handler, line
 
 

@@ -165,7 +165,6 @@ def test_zero_key_constant():
     assert base64.b64decode(wgconfig.ZERO_KEY) == b"\0" * 32
 
 
-
 def test_peers_that_would_change_something_on_every_run_are_refused():
     """The review's cases: a peer with the interface's own key; two peers sharing allowed IPs."""
     key_a, key_b = base64.b64encode(b"a" * 32).decode(), base64.b64encode(b"b" * 32).decode()

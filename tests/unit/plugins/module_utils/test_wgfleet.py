@@ -5,8 +5,13 @@ import re
 
 import pytest
 
-from ansible_collections.wgnet.containers.plugins.module_utils.wgfleet import (allocate, conflicts, host_slice,
-                                                                          recorded_slice, slice_move)
+from ansible_collections.wgnet.containers.plugins.module_utils.wgfleet import (
+    allocate,
+    conflicts,
+    host_slice,
+    recorded_slice,
+    slice_move,
+)
 from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import WgKeyError
 
 
@@ -36,8 +41,8 @@ def test_conflicts_name_both_owners():
 def test_conflicts_refuse_the_hub_address_and_the_pool_edges():
     """The review's case: a label gives a container the hub's address, and so the hub's private key."""
     plan = [{"host": "a", "slice": "10.0.42.0/25", "explicit": [{"name": "evil", "address": "10.0.42.0"}]},
-            {"host": "b", "slice": "10.0.42.128/25", "explicit": [{"name": "evil", "address": "10.0.42.254"},
-                                                                 {"name": "edge", "address": "10.0.42.255"}]}]
+            {"host": "b", "slice": "10.0.42.128/25",
+             "explicit": [{"name": "evil", "address": "10.0.42.254"}, {"name": "edge", "address": "10.0.42.255"}]}]
     found = conflicts("10.0.42.0/24", plan, exclude=["10.0.42.254"])
     assert "evil on b: 10.0.42.254 is excluded (the hub's address is never a container's)" in found
     assert "evil on a: 10.0.42.0 is the network or broadcast address of the slice 10.0.42.0/25" in found

@@ -14,8 +14,8 @@ def test_a_dotted_interface_name_stays_one_part_of_its_sysctl_key():
     settings = wghub.forwarding_settings("wg.h", DESIRED)
     assert settings["net/ipv4/conf/wg.h/send_redirects"] == "0"
     assert settings["net/ipv6/conf/all/forwarding"] == "1"
-    (path, content, mode), = [f for f in wghub.plan_files({"name": "wg.h", "config_path": None, "forward": True},
-                                                            DESIRED) if "sysctl" in f[0]]
+    files = wghub.plan_files({"name": "wg.h", "config_path": None, "forward": True}, DESIRED)
+    (path, content, mode), = [f for f in files if "sysctl" in f[0]]
     assert path == "/etc/sysctl.d/90-wgnet-wg.h.conf" and mode == 0o644
     assert "net/ipv4/conf/wg.h/send_redirects = 0\n" in content
 
