@@ -46,17 +46,27 @@ SCENARIO_STEPS = {
 }
 
 
-def molecule_env():
-    """molecule/README.md's commands as a user runs them in a terminal, whatever runs the tests.
+# Scenarios whose playbooks run ansible-playbook themselves, as an operator does: they run as in a
+# terminal, where Molecule's colours reach those nested runs (ANSIBLE_FORCE_COLOR), which must not
+# break what the scenario reads from them. The others run without colours, which is cheaper.
+AS_IN_A_TERMINAL = ("rotation", "driver")
+
+
+def molecule_env(terminal):
+    """The environment of molecule/README.md's commands, as in a terminal or without colours.
 
     FORCE_COLOR turns Molecule's markup on (it then sets ANSIBLE_FORCE_COLOR for every
     ansible-playbook it runs, nested ones included), as a terminal does; a wide COLUMNS keeps its
     bordered lines whole, so that they can be read back (see ``plain``).
     """
     env = {name: value for name, value in os.environ.items()
-           if name not in ("NO_COLOR", "ANSIBLE_NOCOLOR", "ANSIBLE_FORCE_COLOR", "PY_COLORS", "CLICOLOR")}
-    env.update(PATH=BIN + os.pathsep + env.get("PATH", ""), ANSIBLE_COLLECTIONS_PATH=COLLECTIONS,
-               FORCE_COLOR="1", COLUMNS="1000000")
+           if name not in ("NO_COLOR", "ANSIBLE_NOCOLOR", "ANSIBLE_FORCE_COLOR", "PY_COLORS", "CLICOLOR",
+                           "FORCE_COLOR")}
+    env.update(PATH=BIN + os.pathsep + env.get("PATH", ""), ANSIBLE_COLLECTIONS_PATH=COLLECTIONS)
+    if terminal:
+        env.update(FORCE_COLOR="1", COLUMNS="1000000")
+    else:
+        env.update(NO_COLOR="1", ANSIBLE_NOCOLOR="1", PY_COLORS="0")
     return env
 
 
@@ -72,7 +82,7 @@ def run_scenario(scenario, audit=False):
     audit, then destroyed.
     """
     log = os.path.join(REPO, ".cache", "molecule", "%s-test.log" % scenario)
-    env = molecule_env()
+    env = molecule_env(terminal=scenario in AS_IN_A_TERMINAL)
     if audit:
         env.update(ANSIBLE_VERBOSITY="3", ANSIBLE_DIFF_ALWAYS="true")
     # community.docker and ansible.posix for the docker driver, without Galaxy.
