@@ -10,7 +10,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 "$here/machine-setup.sh"
 "$here/venv.sh"
 "$here/molecule-deps.sh"
-export PATH="$here/../.venv/bin:$PATH"
+export PATH="$here/../.venv/bin:$PATH" HOME=$WGNET_MOLECULE_HOME
+mkdir -p "$HOME"
 cd "$here/.."
 
 if [[ "${1:-}" == clean ]]; then

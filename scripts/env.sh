@@ -17,6 +17,9 @@ export ANSIBLE_HOME="$_wgnet_repo/.cache/ansible"
 export ANSIBLE_ASYNC_DIR="$ANSIBLE_HOME/async"
 # pip's wheels, ansible-lint's and ansible-compat's caches, the hub role's key cache.
 export XDG_CACHE_HOME="$_wgnet_repo/.cache/xdg"
+# A home folder for Molecule: its docker driver keeps async jobs in $HOME/.ansible_async, whatever
+# ANSIBLE_ASYNC_DIR says (scripts/demo.sh and tests/integration/test_molecule.py run it with this HOME).
+export WGNET_MOLECULE_HOME="$_wgnet_repo/.cache/home"
 # dockerd's log (scripts/dockerd-start.sh); the secrets audit reads it.
 export WGNET_DOCKERD_LOG=/run/wgnet/dockerd.log
 export ANSIBLE_LOCALHOST_WARNING=0 ANSIBLE_INVENTORY_UNPARSED_WARNING=0

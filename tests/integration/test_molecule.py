@@ -62,7 +62,9 @@ def molecule_env(terminal):
     env = {name: value for name, value in os.environ.items()
            if name not in ("NO_COLOR", "ANSIBLE_NOCOLOR", "ANSIBLE_FORCE_COLOR", "PY_COLORS", "CLICOLOR",
                            "FORCE_COLOR")}
-    env.update(PATH=BIN + os.pathsep + env.get("PATH", ""), ANSIBLE_COLLECTIONS_PATH=COLLECTIONS)
+    env.update(PATH=BIN + os.pathsep + env.get("PATH", ""), ANSIBLE_COLLECTIONS_PATH=COLLECTIONS,
+               HOME=env["WGNET_MOLECULE_HOME"])
+    os.makedirs(env["HOME"], exist_ok=True)
     if terminal:
         env.update(FORCE_COLOR="1", COLUMNS="1000000")
     else:
