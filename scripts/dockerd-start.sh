@@ -16,8 +16,6 @@ DOCKERD_ARGS=(--storage-driver=overlay2 --pidfile="$PIDFILE")
 
 docker info >/dev/null 2>&1 && exit 0
 
-# alive PID NAME: PID runs NAME and is no zombie (PID 1 here reaps late).
-alive() { [[ -n $1 && $(cat "/proc/$1/comm" 2>/dev/null) == "$2" ]] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
 wait_up() {
   local i
   for ((i = 0; i < TIMEOUT; i++)); do

@@ -15,6 +15,9 @@ export ANSIBLE_COLLECTIONS_PATH="$_wgnet_repo/.cache/collections"
 export ANSIBLE_HOME="$_wgnet_repo/.cache/ansible"
 # Async jobs' status files (Molecule's docker driver runs some on the controller): not ~/.ansible_async.
 export ANSIBLE_ASYNC_DIR="$ANSIBLE_HOME/async"
+# Ansible's temporary folder on the hosts it manages: on this machine (connection local) it would be
+# ~root/.ansible/tmp, whatever HOME says; on the Docker-in-Docker hosts, this path inside them.
+export ANSIBLE_REMOTE_TMP="$ANSIBLE_HOME/remote-tmp"
 # pip's wheels, ansible-lint's and ansible-compat's caches, the hub role's key cache.
 export XDG_CACHE_HOME="$_wgnet_repo/.cache/xdg"
 # A home folder for Molecule: its docker driver keeps async jobs in $HOME/.ansible_async, whatever

@@ -17,5 +17,8 @@ remove_rootfs() {
   rootfs=
 }
 
+# alive PID NAME: PID runs NAME and is no zombie (PID 1 here reaps late).
+alive() { [[ -n $1 && $(cat "/proc/$1/comm" 2>/dev/null) == "$2" ]] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
+
 # Everything here installs packages, talks to dockerd or runs debootstrap.
 [[ $EUID -eq 0 ]] || die "must run as root"

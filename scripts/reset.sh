@@ -20,7 +20,15 @@ if command -v dockerd >/dev/null; then
   [[ -z $images ]] || docker image rm -f $images >/dev/null
   docker network prune -f >/dev/null
   docker volume prune -f >/dev/null
-  log "dockerd: no containers, no wgnet images, no unused networks or volumes"
+  # A new machine runs no dockerd: stop this one, so that the tests start their own, logging where
+  # scripts/env.sh says.
+  pid=$(cat /var/run/docker.pid 2>/dev/null || true)
+  if alive "$pid" dockerd; then
+    kill "$pid"
+    for ((i = 0; i < 60; i++)); do alive "$pid" dockerd || break; sleep 1; done
+    alive "$pid" dockerd && die "dockerd $pid did not stop within 60 s"
+  fi
+  log "dockerd: no containers, no wgnet images, no unused networks or volumes; stopped"
 fi
 rm -rf /var/cache/wgnet-images /var/cache/wgnet-vm "$repo/.venv" "$repo/.cache" "$repo/.ansible"
 # Older versions wrote these; a new machine has none of them.
