@@ -14,6 +14,12 @@ TIMEOUT=${WGNET_DOCKERD_TIMEOUT:-60}
 # iptables-nft works on this kernel, and bridge networks need its NAT rules.
 DOCKERD_ARGS=(--storage-driver=overlay2 --pidfile="$PIDFILE")
 
+# The log is 0600 like every file under /run/wgnet (the secrets audit checks it),
+# also when an older start left it readable.
+mkdir -p "$(dirname "$LOG")"
+(umask 077 && touch "$LOG")
+chmod 600 "$LOG"
+
 docker info >/dev/null 2>&1 && exit 0
 
 wait_up() {
@@ -40,7 +46,6 @@ rm -f "$PIDFILE"
 cpidfile=/var/run/docker/containerd/containerd.pid
 alive "$(cat "$cpidfile" 2>/dev/null || true)" containerd || rm -f "$cpidfile"
 log "starting dockerd (log: $LOG)"
-mkdir -p "$(dirname "$LOG")"
 echo "--- $(date -Is) ${0##*/}" >>"$LOG"
 # New session, no stdin, output to a file: it outlives the calling shell.
 setsid nohup dockerd "${DOCKERD_ARGS[@]}" </dev/null >>"$LOG" 2>&1 &
