@@ -171,6 +171,21 @@ def plan_device(actual, desired):
     return fields, operations
 
 
+def as_desired(config):
+    """A device's configuration as it was read, in the form plan_device() takes as desired:
+    what puts a device back the way it was."""
+    peers = {}
+    for key, peer in config.get("peers", {}).items():
+        peers[key] = {
+            "endpoint": peer.get("endpoint"),
+            "allowed_ips": sorted(peer.get("allowed_ips", [])),
+            "persistent_keepalive": peer.get("persistent_keepalive") or 0,
+            "preshared_key": peer.get("preshared_key") or None,
+        }
+    return {"private_key": config.get("private_key"), "listen_port": config.get("listen_port") or 0,
+            "fwmark": config.get("fwmark") or 0, "peers": peers}
+
+
 def peer_changes(current, wanted):
     changes = {}
     # An unset endpoint is learned from the peer (roaming): not ours to reset.

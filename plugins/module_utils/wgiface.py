@@ -35,6 +35,7 @@ from ansible_collections.wgnet.containers.plugins.module_utils.targets import (
     netns_target,
 )
 from ansible_collections.wgnet.containers.plugins.module_utils.wgconfig import (
+    as_desired,
     canonical_cidr,
     canonical_interface_address,
     describe_plan,
@@ -464,14 +465,34 @@ def apply_plan(host, plan):
             plan.backend.delete(ns, device, name)  # roll back what this run created
             raise IfaceError("could not configure %s in the namespace: %s" % (name, exc))
     else:
-        current["device"].apply(plan.fields, plan.peer_ops)
-        apply_link(ns, current["index"], plan.link_ops)
+        try:
+            current["device"].apply(plan.fields, plan.peer_ops)
+            apply_link(ns, current["index"], plan.link_ops)
+        except (WgnetError, NetlinkError) as exc:
+            # A set stops at its first error with the lines before it applied (a new key on the old
+            # port, say): put the interface back, so that a failed run counts as not switched.
+            raise IfaceError("%s; %s" % (exc, _restore(ns, target, name, plan)), getattr(exc, "option", None))
     if plan.dns_change:
         write_dns(target.resolv_conf, plan.desired["dns"])
     now = read_current(ns, target, name, plan.userspace)
     dns_after = read_dns(target.resolv_conf) if spec["dns"] else None
     return result_for(plan.changes, plan.before, view(target, name, now, dns_after),
                       view(target, name, now, dns_after, with_stats=True))
+
+
+def _restore(ns, target, name, plan):
+    """Undo what a failed change left applied; says what became of the interface."""
+    before = plan.current
+    try:
+        now = read_current(ns, target, name, plan.userspace)
+        if now is None:
+            return "%s is gone: run again to create it" % name
+        fields, peer_ops = plan_device(now["config"], as_desired(before["config"]))
+        now["device"].apply(fields, peer_ops)
+        apply_link(ns, now["index"], plan_link(now["link"], before["link"]))
+    except (WgnetError, NetlinkError) as exc:
+        return "putting %s back as it was failed too (%s): run again to converge" % (name, exc)
+    return "%s was put back as it was, nothing changed" % name
 
 
 def _backend_of(device, userspace):

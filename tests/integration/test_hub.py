@@ -3,6 +3,7 @@
 import base64
 import os
 import stat
+import subprocess
 import uuid
 
 import pytest
@@ -141,3 +142,30 @@ def test_a_file_the_hub_cannot_write_fails_before_the_switch(hub_host, tmp_path)
         result = run_module("wg_hub", hub_args(hub_host, rotated, config_path=path), netns=hub_host.netns)
         assert result["failed"] and result["msg"] == problem
         assert live() == peers, "the hub switched although its file could not be written"
+
+
+def test_a_switch_that_fails_halfway_is_undone(hub_host):
+    """wireguard-go applies a set line by line and stops at the first error: a new key and a port
+    that is taken left the hub on the new key, its old port and its old peers."""
+    deriver = KeyDeriver(base64.b64encode(os.urandom(32)).decode(), base64.b64encode(b"gen-1").decode())
+    assert run_module("wg_hub", hub_args(hub_host, deriver), netns=hub_host.netns)["changed"]
+
+    def live():
+        show = ["ip", "netns", "exec", hub_host.netns, "wg", "show", "wg0"]
+        return sh(*show, "public-key").stdout, sh(*show, "listen-port").stdout, sorted(sh(*show, "dump").stdout.splitlines()[1:])
+
+    before = live()
+    taken = subprocess.Popen(["ip", "netns", "exec", hub_host.netns, "python3", "-c",
+                              "import socket, sys, time\n"
+                              "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('0.0.0.0', 51821))\n"
+                              "print('bound', flush=True); time.sleep(120)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert taken.stdout.readline().strip() == "bound"
+        rotated = KeyDeriver(base64.b64encode(os.urandom(32)).decode(), base64.b64encode(b"gen-2").decode())
+        result = run_module("wg_hub", hub_args(hub_host, rotated, listen_port=51821), netns=hub_host.netns)
+    finally:
+        taken.kill()
+        taken.wait()
+    assert result["failed"] and result["option"] == "listen_port"
+    assert result["msg"] == "listen_port 51821 is already in use on the host; wg0 was put back as it was, nothing changed"
+    assert live() == before

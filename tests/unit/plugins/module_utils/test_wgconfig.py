@@ -9,6 +9,7 @@ import pytest
 from ansible_collections.wgnet.containers.plugins.module_utils import wgconfig
 from ansible_collections.wgnet.containers.plugins.module_utils.wgconfig import (
     ZERO_KEY,
+    as_desired,
     describe_plan,
     normalize_peers,
     plan_device,
@@ -77,6 +78,19 @@ def test_private_key_fwmark_and_preshared_key_changes():
     assert operations == [("update", a, {"preshared_key": ZERO_KEY})]  # zero key clears it
     lines = describe_plan(fields, operations)
     assert "set private_key (new key)" in lines and new not in " ".join(lines)
+
+
+def test_as_desired_plans_the_way_back():
+    """What undoes a half-applied change: from any state, back to the configuration read before."""
+    old, new, a, b, psk = key(), key(), key(), key(), key()
+    before = device(old, [peer(a, allowed_ips=["10.0.0.1/32"], preshared_key=psk, persistent_keepalive=25)],
+                    listen_port=51820, fwmark=3)
+    half = device(new, [peer(b, allowed_ips=["10.0.0.2/32"]), peer(a, allowed_ips=["10.0.0.1/32"])], listen_port=51820)
+    fields, operations = plan_device(half, as_desired(before))
+    assert fields == {"private_key": old, "fwmark": 3}
+    assert sorted(operations, key=lambda op: op[0]) == [
+        ("remove", b, None), ("update", a, {"persistent_keepalive": 25, "preshared_key": psk})]
+    assert plan_device(before, as_desired(before)) == ({}, [])
 
 
 def test_public_view_has_no_secrets():
