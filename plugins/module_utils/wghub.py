@@ -164,13 +164,19 @@ def reconcile_hub(host, params):
     desired = hub_desired_state(spec, params)
     files = plan_files(params, desired)
     check_writable(files)
-    written = []
+    written, previous = [], []
     for path, content, mode in files:
-        if wgquick.read(path) != content:
+        old = wgquick.read(path)
+        if old != content:
             written.append("write %s" % path)
             if not host.check_mode:
+                previous.append((path, old, mode))
                 write_atomic(path, content, mode)
-    result = reconcile(host, spec, target=host_target(), desired=desired)
+    try:
+        result = reconcile(host, spec, target=host_target(), desired=desired)
+    except Exception:
+        put_back(previous)  # the live interface was put back too: a boot must not bring up other keys
+        raise
     changes = summarize(result["changes"]) + written
     if params["forward"]:
         for key, value in sorted(forwarding_settings(params["name"], desired).items()):
@@ -179,6 +185,15 @@ def reconcile_hub(host, params):
                 if not host.check_mode:
                     _write_sysctl(key, value)
     return finish(result, changes)
+
+
+def put_back(previous):
+    """Restore files as they were: (path, content or None when there was none, mode)."""
+    for path, content, mode in previous:
+        if content is None:
+            os.unlink(path)
+        else:
+            write_atomic(path, content, mode)
 
 
 def summarize(changes):

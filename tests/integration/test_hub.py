@@ -154,7 +154,7 @@ def test_a_switch_that_fails_halfway_is_undone(hub_host):
         show = ["ip", "netns", "exec", hub_host.netns, "wg", "show", "wg0"]
         return sh(*show, "public-key").stdout, sh(*show, "listen-port").stdout, sorted(sh(*show, "dump").stdout.splitlines()[1:])
 
-    before = live()
+    before, config = live(), open(hub_host.config).read()
     taken = subprocess.Popen(["ip", "netns", "exec", hub_host.netns, "python3", "-c",
                               "import socket, sys, time\n"
                               "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('0.0.0.0', 51821))\n"
@@ -169,3 +169,4 @@ def test_a_switch_that_fails_halfway_is_undone(hub_host):
     assert result["failed"] and result["option"] == "listen_port"
     assert result["msg"] == "listen_port 51821 is already in use on the host; wg0 was put back as it was, nothing changed"
     assert live() == before
+    assert open(hub_host.config).read() == config, "the wg-quick file would bring up other keys at boot"
