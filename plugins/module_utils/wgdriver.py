@@ -49,7 +49,7 @@ from ansible_collections.wgnet.containers.plugins.module_utils.wgpool import pai
 try:
     import docker
     import docker.errors
-except ImportError:  # the install role installs it; only the dns option needs it
+except ImportError:  # the install role installs it; without it the driver does not start (missing_libraries)
     docker = None
 
 PLUGIN_NAME = "wgnet"
@@ -234,8 +234,18 @@ def remove_device(name):
         ns.close()
 
 
+# Docker's embedded resolver (127.0.0.11) sends a query on from the host's namespace, outside the
+# tunnel, when the upstream is a loopback resolver of the host's resolv.conf (systemd-resolved's
+# 127.0.0.53, say; moby libnetwork resolver.go, HostLoopback), and on Docker 26 also an IPv6 one when
+# the network has none. So without -o dns a container gets no resolver at all, rather than that one.
+NO_RESOLVER = ("# Managed by wgnet.containers: no resolver. Docker's own (127.0.0.11) may send queries on from the\n"
+               "# host's network, outside the tunnel. Create the network with -o dns=IP, a resolver reached\n"
+               "# through the tunnel.\n")
+
+
 def write_container_dns(sandbox, servers):
-    """Point the container of ``sandbox`` at ``servers``, once Docker has written its resolv.conf.
+    """Point the container of ``sandbox`` at ``servers`` (none: no resolver), once Docker has written its
+    resolv.conf.
 
     Docker writes the file after Join and has no field for it in the reply, so
     this waits for the container to run. Its resolvers are then reached through wg0.
@@ -250,7 +260,8 @@ def write_container_dns(sandbox, servers):
             for container in client.containers(filters={"status": "running"}):
                 attrs = client.inspect_container(container["Id"])
                 if attrs["NetworkSettings"].get("SandboxKey") == sandbox and attrs.get("ResolvConfPath"):
-                    wgiface.write_dns(attrs["ResolvConfPath"], wgiface.render_resolv_conf(servers))
+                    content = wgiface.render_resolv_conf(servers) if servers else NO_RESOLVER
+                    wgiface.write_dns(attrs["ResolvConfPath"], content)
                     return
             time.sleep(0.1)
     except docker.errors.DockerException as exc:
@@ -448,9 +459,7 @@ class Driver:
             host.close()
         endpoint["sandbox"] = request.get("SandboxKey")
         self.save()
-        if network["dns"]:
-            threading.Thread(target=write_container_dns, args=(endpoint["sandbox"], network["dns"]),
-                             daemon=True).start()
+        threading.Thread(target=write_container_dns, args=(endpoint["sandbox"], network["dns"]), daemon=True).start()
         routes = [{"Destination": "0.0.0.0/0", "RouteType": 1}]
         if network["subnets6"]:
             routes.append({"Destination": "::/0", "RouteType": 1})

@@ -159,6 +159,18 @@ def test_dns_and_ipv6(host):
     assert in_container(container, "ping", "-6", "-c", "1", "-W", "2", host.hub_address6).returncode == 0
 
 
+def test_without_dns_the_container_gets_no_resolver(host):
+    """Docker's embedded resolver may send queries on from the host's namespace, outside the tunnel."""
+    network, result = host.network("-o", "hub=main")
+    assert result.returncode == 0, result.stderr
+    container, result = host.run(network)
+    assert result.returncode == 0, result.stderr
+    wait_for(lambda: "no resolver" in in_container(container, "cat", "/etc/resolv.conf").stdout,
+             "resolv.conf without a resolver")
+    assert "nameserver" not in in_container(container, "cat", "/etc/resolv.conf").stdout
+    assert ping_hub(host, container)
+
+
 def test_ipv6_address_that_is_not_the_pair_is_refused(host):
     network, result = host.network("-o", "hub=main", "--ipv6", "--subnet", "fd77:60::100/120")
     assert result.returncode == 0, result.stderr
