@@ -42,6 +42,7 @@ from ansible_collections.wgnet.containers.plugins.module_utils.netns import (
 )
 from ansible_collections.wgnet.containers.plugins.module_utils.targets import host_target
 from ansible_collections.wgnet.containers.plugins.module_utils.wgalloc import ALLOCATIONS_PATH, DRIVER_OWNER, Allocations
+from ansible_collections.wgnet.containers.plugins.module_utils.wgconfig import plan_device
 from ansible_collections.wgnet.containers.plugins.module_utils.wgfleet import Slice, owner_refusal
 from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import WgnetError, crypto_available, parse_address
 from ansible_collections.wgnet.containers.plugins.module_utils.wgpool import paired_addresses
@@ -49,7 +50,7 @@ from ansible_collections.wgnet.containers.plugins.module_utils.wgpool import pai
 try:
     import docker
     import docker.errors
-except ImportError:  # the install role installs it; only the dns option needs it
+except ImportError:  # the install role installs it; without it the driver does not start (missing_libraries)
     docker = None
 
 PLUGIN_NAME = "wgnet"
@@ -234,8 +235,113 @@ def remove_device(name):
         ns.close()
 
 
+# Docker's embedded resolver (127.0.0.11) sends a query on from the host's namespace, outside the
+# tunnel, when the upstream is a loopback resolver of the host's resolv.conf (systemd-resolved's
+# 127.0.0.53, say; moby libnetwork resolver.go, HostLoopback), and on Docker 26 also an IPv6 one when
+# the network has none. So without -o dns a container gets no resolver at all, rather than that one.
+NO_RESOLVER = ("# Managed by wgnet.containers: no resolver. Docker's own (127.0.0.11) may send queries on from the\n"
+               "# host's network, outside the tunnel. Create the network with -o dns=IP, a resolver reached\n"
+               "# through the tunnel.\n")
+
+
+# Rotation ------------------------------------------------------------------------
+
+class Rekey:
+    """One joined endpoint's device, read and decided on: what the new key file changes on it."""
+
+    def __init__(self, endpoint_id, device, namespaces, fields, peer_ops):
+        self.endpoint_id, self.device, self.namespaces = endpoint_id, device, namespaces
+        self.fields, self.peer_ops = fields, peer_ops
+
+
+def endpoint_device(endpoint, host_ns):
+    """The live device of a joined endpoint, and the namespace to close after: wireguard-go's is found
+    by its record on the host; a kernel link is in the container, the only WireGuard link there."""
+    device = wgdevice.UserspaceBackend("wireguard-go").find(host_ns, wgdevice.HOST_TARGET_ID, endpoint["host_name"])
+    if device is not None:
+        return device, None
+    ns = Namespace(endpoint["sandbox"])
+    for link in ns.links():
+        if link["kind"] == "wireguard":
+            return wgdevice.KernelBackend.find(ns, link["name"]), ns
+    ns.close()
+    return None, None
+
+
+def plan_rekey(config, state):
+    """Read every joined endpoint's device and decide what ``config`` changes on it; nothing is changed."""
+    host_ns = Namespace("/proc/self/ns/net")
+    plans = []
+    try:
+        for endpoint_id, endpoint in sorted(state["endpoints"].items()):
+            if not endpoint.get("sandbox"):
+                continue  # not joined: its next Join reads the new file
+            network = state["networks"][endpoint["network"]]
+            if endpoint["address"] not in config["keys"]:
+                raise DriverError("the new key file has no key for %s, the address of endpoint %s"
+                                  % (endpoint["address"], endpoint_id[:12]))
+            desired = wgiface.desired_state(interface_spec(config, network, endpoint))["device"]
+            device, ns = endpoint_device(endpoint, host_ns)
+            if device is None:
+                continue  # its container stopped meanwhile
+            fields, peer_ops = plan_device(device.get()[0], desired)
+            plans.append(Rekey(endpoint_id, device, ns, fields, peer_ops))
+    except BaseException:
+        close_rekey(plans)
+        raise
+    finally:
+        host_ns.close()
+    return plans
+
+
+def close_rekey(plans):
+    for plan in plans:
+        if plan.namespaces is not None:
+            plan.namespaces.close()
+
+
+def rekey(config_path, next_path, state_path, signal_path, timeout):
+    """Switch every joined endpoint to the keys of ``next_path``, at a rotation's signal.
+
+    Everything is read and decided first, then the signal is awaited (without the host lock: a
+    container start needs it). On "switch", ``next_path`` becomes the key file, so that any later
+    Join uses the new keys, and every endpoint's device changes in one loop. Returns the number of
+    endpoints changed. Without ``signal_path``, only says how many would change.
+    """
+    plans = plan_rekey(read_config(next_path), read_json(state_path) if os.path.exists(state_path)
+                       else {"networks": {}, "endpoints": {}})
+    try:
+        changing = [p for p in plans if p.fields or p.peer_ops]
+        if signal_path is None:
+            return len(changing)
+        try:
+            wgiface.wait_for_signal(signal_path, timeout)
+        except WgnetError:
+            os.unlink(next_path)  # aborted: the current key file stays the one
+            raise
+        host = wgiface.Host(check_mode=False)
+        failed = []
+        try:
+            host.lock()
+            os.rename(next_path, config_path)
+            for plan in changing:
+                try:  # the hub has switched: one endpoint's failure must not hold back the others
+                    plan.device.apply(plan.fields, plan.peer_ops)
+                except (WgnetError, NetlinkError) as exc:
+                    failed.append("endpoint %s: %s" % (plan.endpoint_id[:12], exc))
+        finally:
+            host.close()
+        if failed:
+            raise DriverError("%d of %d endpoints did not switch (run the rotation again): %s"
+                              % (len(failed), len(changing), "; ".join(failed)))
+        return len(changing)
+    finally:
+        close_rekey(plans)
+
+
 def write_container_dns(sandbox, servers):
-    """Point the container of ``sandbox`` at ``servers``, once Docker has written its resolv.conf.
+    """Point the container of ``sandbox`` at ``servers`` (none: no resolver), once Docker has written its
+    resolv.conf.
 
     Docker writes the file after Join and has no field for it in the reply, so
     this waits for the container to run. Its resolvers are then reached through wg0.
@@ -250,7 +356,8 @@ def write_container_dns(sandbox, servers):
             for container in client.containers(filters={"status": "running"}):
                 attrs = client.inspect_container(container["Id"])
                 if attrs["NetworkSettings"].get("SandboxKey") == sandbox and attrs.get("ResolvConfPath"):
-                    wgiface.write_dns(attrs["ResolvConfPath"], wgiface.render_resolv_conf(servers))
+                    content = wgiface.render_resolv_conf(servers) if servers else NO_RESOLVER
+                    wgiface.write_dns(attrs["ResolvConfPath"], content)
                     return
             time.sleep(0.1)
     except docker.errors.DockerException as exc:
@@ -448,9 +555,7 @@ class Driver:
             host.close()
         endpoint["sandbox"] = request.get("SandboxKey")
         self.save()
-        if network["dns"]:
-            threading.Thread(target=write_container_dns, args=(endpoint["sandbox"], network["dns"]),
-                             daemon=True).start()
+        threading.Thread(target=write_container_dns, args=(endpoint["sandbox"], network["dns"]), daemon=True).start()
         routes = [{"Destination": "0.0.0.0/0", "RouteType": 1}]
         if network["subnets6"]:
             routes.append({"Destination": "::/0", "RouteType": 1})
@@ -554,6 +659,11 @@ def main(argv=None):
     parser.add_argument("--state", default=STATE_PATH)
     parser.add_argument("--allocations", default=ALLOCATIONS_PATH)
     parser.add_argument("--check", action="store_true", help="check the libraries, print what is missing, exit")
+    parser.add_argument("--rekey", metavar="NEW_CONFIG",
+                        help="a rotation: switch every joined endpoint to this key file's keys at --switch-signal, "
+                             "and make it the key file; without --switch-signal, say how many would change")
+    parser.add_argument("--switch-signal", metavar="PATH")
+    parser.add_argument("--switch-timeout", type=int, default=300)
     args = parser.parse_args(argv)
     missing = missing_libraries()
     if missing:
@@ -561,6 +671,13 @@ def main(argv=None):
         raise SystemExit("wgnet driver: cannot start: %s" % missing)
     if args.check:
         sys.stdout.write("wgnet driver: %s has every library the driver needs\n" % sys.executable)
+        return
+    if args.rekey:
+        try:
+            count = rekey(args.config, args.rekey, args.state, args.switch_signal, args.switch_timeout)
+        except (WgnetError, NetlinkError, OSError) as exc:
+            raise SystemExit("wgnet driver: rekey: %s" % exc)
+        sys.stdout.write(json.dumps({"changed": count > 0, "endpoints": count}) + "\n")
         return
     os.umask(0o077)
     signal.signal(signal.SIGTERM, stop)

@@ -180,6 +180,14 @@ class KeyDeriver:
         digest.update(parse_address(address, option).packed)
         return clamp(digest.digest())
 
+    def mac_key(self, purpose):
+        """A secret of this (seed, additional) for authenticating what the controller keeps, such as its
+        cache. ``purpose`` is longer than any packed address, so it never equals an address's key."""
+        assert len(purpose) > 16
+        digest = self._prefix.copy()
+        digest.update(purpose)
+        return digest.digest()
+
     def private_key(self, address, option="address"):
         return b64(self.private_raw(address, option))
 

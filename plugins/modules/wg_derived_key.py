@@ -95,8 +95,12 @@ options:
         (the controller), and reuse them while the seed, O(additional), O(pool) and O(exclude) are the
         same. Deriving a /16 costs seconds; reading it back, a fraction of one.
       - A cache entry is named by a fingerprint of the public key of the pool's network address and of
-        the pool's description, so it holds and reveals nothing that the public keys do not. Files are
-        0600 in a 0700 folder. Private keys are never cached.
+        the pool's description, so it holds and reveals nothing that the public keys do not. Private keys
+        are never cached.
+      - The cache is not trusted as it stands. Each entry carries a MAC keyed from the seed, so an entry
+        that someone replaced (to make the hub accept a key of theirs) or that is malformed is derived
+        again and rewritten. The folder is made 0700; an existing one must belong to the user that runs
+        the module and be writable by no one else, or the module fails naming O(cache_dir).
     type: path
   require_strong_seed:
     description:

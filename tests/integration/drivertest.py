@@ -42,36 +42,43 @@ class DriverHost:
         self.state = os.path.join(self.dir, "state.json")
         self.allocations = os.path.join(self.dir, "allocations.json")
         self.log = os.path.join(self.dir, "driver.log")
-        self.public_keys = self._write_config()
+        sh("ip", "-n", self.hub.netns, "addr", "add", self.hub_address6 + "/64", "dev", "hub0", "nodad")
+        self.public_keys = self.write_config(self.config)
+        self.hub_accepts(self.public_keys)
         self.process = None
         self.networks, self.containers = [], []
 
-    def _write_config(self):
-        """Keys of the slice derived here, as the role derives them on the controller; each is a hub peer."""
+    def write_config(self, path):
+        """Keys of the slice derived here from a new seed, as the role derives them on the controller, written
+        to ``path`` (0600); returns {address: public key}."""
         deriver = KeyDeriver(random_b64(), "")
         # The first address is Docker's gateway and the hub's: no container gets it.
         addresses = [str(a) for a in ipaddress.ip_network(self.slice).hosts()][1:]
         entries = deriver.derive_many(addresses, include_private=True)
-        peers = []
-        for entry in entries:
-            pair = paired_addresses(entry["address"], self.pools, host_routes=True)
-            peers += ["peer", entry["public_key"], "allowed-ips", ",".join(pair)]
-        sh("wg", "set", self.hub.host_name, *peers)
-        sh("ip", "-n", self.hub.netns, "addr", "add", self.hub_address6 + "/64", "dev", "hub0", "nodad")
         hub = dict(self.hub.peer_spec(allowed_ips=self.pools), address=self.hub.address)
         config = {"slice": self.slice, "pools": self.pools, "keys": {e["address"]: e["private_key"] for e in entries},
                   "backend": "userspace", "hubs": {"main": hub}}
-        fd = os.open(self.config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
             json.dump(config, handle)
         return {e["address"]: e["public_key"] for e in entries}
 
+    def hub_accepts(self, public_keys):
+        """The hub takes these keys as its peers for their addresses (a peer's allowed IPs move to the new key)."""
+        peers = []
+        for address, public_key in sorted(public_keys.items()):
+            pair = paired_addresses(address, self.pools, host_routes=True)
+            peers += ["peer", public_key, "allowed-ips", ",".join(pair)]
+        sh("wg", "set", self.hub.host_name, *peers)
+
+    def driver_command(self, *extra):
+        return [sys.executable, "-m", DRIVER, "--socket", self.socket, "--config", self.config, "--state", self.state,
+                "--allocations", self.allocations, *extra]
+
     def start(self):
         log = open(self.log, "a")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", DRIVER, "--socket", self.socket, "--config", self.config, "--state", self.state,
-             "--allocations", self.allocations],
-            env=dict(os.environ, PYTHONPATH=COLLECTIONS), stdout=log, stderr=subprocess.STDOUT,
+            self.driver_command(), env=dict(os.environ, PYTHONPATH=COLLECTIONS), stdout=log, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, start_new_session=True)
         log.close()
         wait_for(lambda: os.path.exists(self.socket), "the driver's socket")

@@ -1,15 +1,21 @@
 """The wgnet network driver against a real dockerd, real containers and a real wireguard-go hub."""
 
 import json
+import os
 import re
+import shutil
 import socket
+import subprocess
 import threading
 import time
 
 import pytest
 
+from collection_link import COLLECTIONS
 from drivertest import DriverHost, driver_processes, host_links
 from wgtest import APP_IMAGE, in_container, sh, wait_for
+
+from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import public_key
 
 
 @pytest.fixture(scope="module")
@@ -157,6 +163,74 @@ def test_dns_and_ipv6(host):
     assert "default dev wg0" in sh("docker", "exec", container, "ip", "-6", "route").stdout
     assert ping_hub(host, container)
     assert in_container(container, "ping", "-6", "-c", "1", "-W", "2", host.hub_address6).returncode == 0
+
+
+def test_without_dns_the_container_gets_no_resolver(host):
+    """Docker's embedded resolver may send queries on from the host's namespace, outside the tunnel."""
+    network, result = host.network("-o", "hub=main")
+    assert result.returncode == 0, result.stderr
+    container, result = host.run(network)
+    assert result.returncode == 0, result.stderr
+    wait_for(lambda: "no resolver" in in_container(container, "cat", "/etc/resolv.conf").stdout,
+             "resolv.conf without a resolver")
+    assert "nameserver" not in in_container(container, "cat", "/etc/resolv.conf").stdout
+    assert ping_hub(host, container)
+
+
+def test_rekey_switches_running_containers_live_at_the_signal(host, tmp_path):
+    """A rotation: every joined endpoint gets the new file's key at the signal, without a restart."""
+    network, result = host.network("-o", "hub=main")
+    assert result.returncode == 0, result.stderr
+    containers = [host.run(network)[0], host.run(network)[0]]
+    started = [sh("docker", "inspect", "-f", "{{.State.StartedAt}}", c).stdout for c in containers]
+    assert all(ping_hub(host, c) for c in containers)
+    env = dict(os.environ, PYTHONPATH=COLLECTIONS)
+
+    def rekey(new_config, *extra):
+        return subprocess.run(host.driver_command("--rekey", new_config, *extra), env=env, capture_output=True,
+                              text=True, timeout=60)
+
+    # Aborted: nothing changes, and the new file is gone.
+    aborted, signal_path = str(tmp_path / "aborted.json"), str(tmp_path / "signal")
+    host.write_config(aborted)
+    with open(signal_path, "w") as handle:
+        handle.write("abort: the hub did not switch")
+    result = rekey(aborted, "--switch-signal", signal_path, "--switch-timeout", "5")
+    assert result.returncode != 0 and "says abort: the hub did not switch; nothing was changed" in result.stderr
+    assert not os.path.exists(aborted) and all(ping_hub(host, c) for c in containers)
+
+    new_config = str(tmp_path / "next.json")
+    new_keys = host.write_config(new_config)
+    dry = rekey(new_config)
+    assert dry.returncode == 0 and json.loads(dry.stdout) == {"changed": True, "endpoints": 2}, dry.stderr
+    assert all(ping_hub(host, c) for c in containers)  # the dry run changed nothing
+
+    waiting = subprocess.Popen(host.driver_command("--rekey", new_config, "--switch-signal", signal_path), env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    host.hub_accepts(new_keys)  # the hub switches: the containers are cut off until the signal
+    host.public_keys = new_keys
+    with open(signal_path, "w") as handle:
+        handle.write("switch")
+    out, err = waiting.communicate(timeout=60)
+    assert waiting.returncode == 0 and json.loads(out) == {"changed": True, "endpoints": 2}, err
+    assert all(ping_hub(host, c) for c in containers)
+    assert [sh("docker", "inspect", "-f", "{{.State.StartedAt}}", c).stdout for c in containers] == started
+    with open(host.config) as handle:
+        assert new_keys == {a: public_key(k) for a, k in json.load(handle)["keys"].items()}
+    assert not os.path.exists(new_config)
+    later, result = host.run(network)  # a Join after the switch takes the new key file's key
+    assert result.returncode == 0 and ping_hub(host, later), result.stderr
+    assert rekey_count(host, env) == 0
+
+
+def rekey_count(host, env):
+    """What a rotation to the current key file would change: nothing, once every endpoint has its key."""
+    copy = host.config + ".same"
+    shutil.copy(host.config, copy)
+    result = subprocess.run(host.driver_command("--rekey", copy), env=env, capture_output=True, text=True, timeout=60)
+    os.unlink(copy)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)["endpoints"]
 
 
 def test_ipv6_address_that_is_not_the_pair_is_refused(host):
