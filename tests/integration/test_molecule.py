@@ -174,7 +174,12 @@ def test_molecule_rotation_scenario():
     out, log = run_scenario("rotation", audit=True)
     # The rotation to C with rot-docker2 paused named it, and the re-run completed it.
     assert "NOT ROTATED: rot-docker2." in out, "the partial failure was not reported, see %s" % log
-    assert "Check that only the C key got a handshake and an answer" in out, "the old keys were not probed, see %s" % log
+    assert "Check that only the last generation's key got a handshake and an answer" in out, \
+        "the old keys were not probed, see %s" % log
+    # The faults of the hub and of the controller ran, and the repair run found the hub switched.
+    assert "NOT ROTATED: rot-hub, rot-docker1, rot-docker2." in out, "the hub's fault was not reported, see %s" % log
+    assert "kill_controller: killing the controller after" in out, "the controller was not killed, see %s" % log
+    assert "Check that the hub was already on D and every Docker host switched now" in out, "no repair run, see %s" % log
 
 
 def test_molecule_driver_scenario():
@@ -183,4 +188,5 @@ def test_molecule_driver_scenario():
     timed = re.search(r"restart to tunnel: (\d+) ms; address ([0-9a-f.:/]+) then ([0-9a-f.:/]+)", out)
     assert timed, "side_effect did not time the restart, see %s" % log
     assert timed.group(2) == timed.group(3)
+    assert "Check that no container was restarted" in out, "the driver's containers were not rotated, see %s" % log
     assert "Idempotence test failed" not in out
