@@ -59,6 +59,11 @@ DERIVED = [
     ({"seed": SEED, "additional": "", "pool": "10.0.42.0/28", "public_keys_text": True, "return_private_key": True},
      "parameters are mutually exclusive: public_keys_text|return_private_key"),
     ({"seed": SEED, "additional": "", "address": "10.0.0.1", "bogus": 1}, "Unsupported parameters"),
+    # A cache others may write could make the hub accept a key someone else holds.
+    ({"seed": SEED, "additional": "", "pool": "10.0.42.0/28", "cache_dir": "/tmp"},
+     "cache_dir: /tmp belongs to uid 0 with mode 1777; give a folder of your own"),
+    ({"seed": SEED, "additional": "", "pool": "10.0.42.0/28", "cache_dir": "/etc/hostname"},
+     "cache_dir: /etc/hostname is not a folder"),
 ]
 
 # --- wg_container_iface and wg_container_ifaces, against a real container ---------------------
@@ -235,6 +240,8 @@ ROLES = [
     ("hub", {"wgnet_hub_listen_port": "x"}, "wgnet_hub_listen_port"),
     ("attach", {"wgnet_containers": "web"}, "wgnet_containers"),
     ("attach", {"wgnet_reslice": "maybe"}, "wgnet_reslice"),
+    ("attach", {"wgnet_switch_timeout": "soon"}, "wgnet_switch_timeout"),
+    ("network_driver", {"wgnet_switch_timeout": "soon"}, "wgnet_switch_timeout"),
     ("network_driver", {"network_driver_networks": "wg"}, "network_driver_networks"),
 ]
 
