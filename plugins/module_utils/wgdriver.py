@@ -519,6 +519,8 @@ class Driver:
             if refusal:
                 raise DriverError("address: %s; give this network an --ip-range that avoids it" % refusal)
             record["allocations"][owner] = address
+            # The slice the addresses were given from: a later run of either role refuses to move it.
+            record.setdefault("slice", str(Slice(config["slice"]).network))
             allocations.write(record)
 
     def release(self, endpoint_id):

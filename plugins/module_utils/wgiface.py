@@ -554,13 +554,19 @@ def reconcile_many(host, specs, before_changes=None):
             for index, spec in enumerate(specs):
                 with _labelled(index, spec):
                     plans.append(plan_interface(host, spec))
-        results = []
+        results, failures = [], []
         for index, (spec, plan) in enumerate(zip(specs, plans)):
-            with _labelled(index, spec):
-                results.append(apply_plan(host, plan))
+            try:  # one that fails (and is put back) must not hold back the others: a rotation's hub has switched
+                with _labelled(index, spec):
+                    results.append(apply_plan(host, plan))
+            except IfaceError as exc:
+                failures.append(exc)
     finally:
         for plan in plans:
             plan.close()
+    if failures:
+        raise IfaceError("%s; the other %d interfaces were changed as planned"
+                         % ("; ".join(str(f) for f in failures), len(results)), failures[0].option)
     before, after, report = {}, {}, []
     for spec, result in zip(specs, results):
         label = _label(spec)

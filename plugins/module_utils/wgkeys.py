@@ -183,7 +183,8 @@ class KeyDeriver:
     def mac_key(self, purpose):
         """A secret of this (seed, additional) for authenticating what the controller keeps, such as its
         cache. ``purpose`` is longer than any packed address, so it never equals an address's key."""
-        assert len(purpose) > 16
+        if len(purpose) <= 16:
+            raise ValueError("a MAC key's purpose must be longer than an IPv6 address (16 bytes)")
         digest = self._prefix.copy()
         digest.update(purpose)
         return digest.digest()

@@ -270,6 +270,26 @@ def test_listen_port_in_use_rolls_back(box):
         assert snapshot(box.name) == before
 
 
+def test_one_interface_that_fails_does_not_hold_back_the_others(hub):
+    """In a batch (a rotation's switch), an interface that fails is put back and the others still change."""
+    boxes = [Attached(hub), Attached(hub)]
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+            taken.bind(("0.0.0.0", 0))
+            port = taken.getsockname()[1]
+            result = run_module("wg_container_ifaces", {"interfaces": [boxes[0].args(listen_port=port), boxes[1].args()]})
+        assert result.get("failed") is True and result["option"] == "interfaces[0].listen_port"
+        assert result["msg"] == ("interfaces[0] (%s/wg0): listen_port %d is already in use on the host; the other 1 "
+                                 "interfaces were changed as planned" % (boxes[0].name, port))
+        assert boxes[0].links() == ["lo"]
+        assert boxes[1].ping_hub().returncode == 0
+    finally:
+        for attached in boxes:
+            run_module(MODULE, {"container": attached.name, "state": "absent"})
+            remove_container(attached.name)
+            hub.remove_peer(attached.public_key)
+
+
 def test_missing_or_stopped_container_and_gone_namespace(box):
     result = run_module(MODULE, box.args(container="wgt-no-such-container"))
     assert result["failed"] and "container: no container named or with id 'wgt-no-such-container'" in result["msg"]

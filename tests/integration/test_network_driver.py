@@ -165,6 +165,16 @@ def test_dns_and_ipv6(host):
     assert in_container(container, "ping", "-6", "-c", "1", "-W", "2", host.hub_address6).returncode == 0
 
 
+def test_the_driver_records_the_slice_it_gives_addresses_from(host):
+    """So that a role run that computes another slice (the fleet grew) refuses to move it."""
+    network, result = host.network("-o", "hub=main")
+    assert result.returncode == 0, result.stderr
+    _container, result = host.run(network)
+    assert result.returncode == 0, result.stderr
+    with open(host.allocations) as handle:
+        assert json.load(handle)["slice"] == host.slice
+
+
 def test_without_dns_the_container_gets_no_resolver(host):
     """Docker's embedded resolver may send queries on from the host's namespace, outside the tunnel."""
     network, result = host.network("-o", "hub=main")
@@ -188,7 +198,7 @@ def test_rekey_switches_running_containers_live_at_the_signal(host, tmp_path):
 
     def rekey(new_config, *extra):
         return subprocess.run(host.driver_command("--rekey", new_config, *extra), env=env, capture_output=True,
-                              text=True, timeout=60)
+                              text=True, timeout=60, check=False)
 
     # Aborted: nothing changes, and the new file is gone.
     aborted, signal_path = str(tmp_path / "aborted.json"), str(tmp_path / "signal")
@@ -227,7 +237,8 @@ def rekey_count(host, env):
     """What a rotation to the current key file would change: nothing, once every endpoint has its key."""
     copy = host.config + ".same"
     shutil.copy(host.config, copy)
-    result = subprocess.run(host.driver_command("--rekey", copy), env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(host.driver_command("--rekey", copy), env=env, capture_output=True, text=True, timeout=60,
+                            check=False)
     os.unlink(copy)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)["endpoints"]

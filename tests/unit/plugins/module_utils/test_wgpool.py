@@ -83,7 +83,7 @@ def test_a_replaced_or_malformed_cache_entry_is_derived_again(tmp_path):
     import os
     from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import KeyDeriver
     deriver, folder, cached_keys = _pool_cache(tmp_path)
-    genuine, _ = cached_keys()
+    genuine = cached_keys()[0]
     (entry,) = folder.iterdir()
     forged = json.loads(entry.read_text())
     attacker = KeyDeriver(base64.b64encode(os.urandom(32)).decode(), "")
