@@ -536,6 +536,7 @@ def reconcile_many(host, specs, before_changes=None):
     that a host's containers switch (to new keys, say) within moments of each other.
     ``before_changes()``, when given, runs between the two, and only when there is a change.
     """
+    _refuse_repeats(specs)
     _room_for_open_namespaces(len(specs))
     plans = []
     try:
@@ -577,6 +578,17 @@ def reconcile_many(host, specs, before_changes=None):
                        "interface": result["interface"]})
     return {"changed": any(r["changed"] for r in report), "results": report,
             "diff": {"before": before, "after": after}}
+
+
+def _refuse_repeats(specs):
+    """One interface given twice would be planned twice, and the second plan would meet the first's change."""
+    seen = {}
+    for index, spec in enumerate(specs):
+        key = (spec["container"] or spec["netns"], spec["name"])
+        if key in seen:
+            raise IfaceError("interfaces[%d] (%s): the same interface as interfaces[%d]; give each once"
+                             % (index, _label(spec), seen[key]), "interfaces[%d]" % index)
+        seen[key] = index
 
 
 def _room_for_open_namespaces(count):

@@ -123,7 +123,7 @@ IFACES = [
     ({"interfaces": [{}, {"mtu": 100}]}, "interfaces[1] ("),
     ({"interfaces": [{}, {"container": "wgt-no-such-container"}]}, "interfaces[1] (wgt-no-such-container/wg0)"),
     ({"interfaces": [{"peers": [{"public_key": PUBLIC}]}]}, "is this interface's own public key"),
-    ({"interfaces": [{}, {}]}, "interfaces[1]"),  # the same container and name twice
+    ({"interfaces": [{}, {}]}, "the same interface as interfaces[0]; give each once"),  # same container and name
     ({"interfaces": [{"mtu": "big"}]}, "argument 'mtu' is of type str found in 'interfaces'"),
 ]
 
