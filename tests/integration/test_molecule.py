@@ -167,7 +167,7 @@ def test_molecule_default_scenario():
 
 def test_molecule_scale_out_scenario():
     out, log = run_scenario("scale-out")
-    assert "Check that every echo request was answered" in out, "verify did not check the pings, see %s" % log
+    assert "Check that every echo request was answered, but for at most one lost datagram" in out, "verify did not check the pings, see %s" % log
 
 
 def test_molecule_rotation_scenario():
