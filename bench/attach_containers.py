@@ -28,7 +28,7 @@ from collection_link import link_collection  # noqa: E402
 
 link_collection()
 
-from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import KeyDeriver  # noqa: E402
+from ansible_collections.wgnet.containers.plugins.module_utils.keys.derive import KeyDeriver  # noqa: E402
 from wgtest import Hub, in_container, remove_container, sh, start_container  # noqa: E402
 
 BATCH = """

@@ -25,7 +25,7 @@ from collection_link import link_collection  # noqa: E402
 
 link_collection()
 
-from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import KeyDeriver  # noqa: E402
+from ansible_collections.wgnet.containers.plugins.module_utils.keys.derive import KeyDeriver  # noqa: E402
 
 # One process per address, as in the article's shell loop: hash, clamp, print.
 ARTICLE_STYLE_SCRIPT = r"""

@@ -132,9 +132,9 @@ def bench_hub(prefix, backends):
 
 def bench_device(prefix, count):
     """The device layer alone, in process: what the module adds on top is start-up and key handling."""
-    from ansible_collections.wgnet.containers.plugins.module_utils import wgdevice
-    from ansible_collections.wgnet.containers.plugins.module_utils.netns import Namespace
-    from ansible_collections.wgnet.containers.plugins.module_utils.wgconfig import normalize_peers
+    from ansible_collections.wgnet.containers.plugins.module_utils.device.backends import choose
+    from ansible_collections.wgnet.containers.plugins.module_utils.namespaces.netns import Namespace
+    from ansible_collections.wgnet.containers.plugins.module_utils.device.config import normalize_peers
     from pyroute2 import IPRoute
     from wgtest import genkey
 
@@ -145,7 +145,7 @@ def bench_device(prefix, count):
     with IPRoute() as ipr:
         try:
             start = time.monotonic()
-            device = wgdevice.KernelBackend.create(ns, "wgbdev", config, ipr)
+            device = choose("kernel", None).create(ns, None, "wgbdev", config, ipr)
             made = time.monotonic() - start
             start = time.monotonic()
             read, _stats = device.get()

@@ -9,14 +9,14 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import (
-    KeyDeriver,
-    WgKeyError,
+from ansible_collections.wgnet.containers.plugins.module_utils.common.errors import WgnetError
+from ansible_collections.wgnet.containers.plugins.module_utils.keys.derive import (
     crypto_available,
+    KeyDeriver,
     public_key,
 )
-from ansible_collections.wgnet.containers.plugins.module_utils.wgfleet import conflicts, host_slice, whole_number
-from ansible_collections.wgnet.containers.plugins.module_utils.wgpool import (
+from ansible_collections.wgnet.containers.plugins.module_utils.keys.fleet import conflicts, host_slice, whole_number
+from ansible_collections.wgnet.containers.plugins.module_utils.keys.pool import (
     generation_fingerprint,
     paired_addresses,
     peers_for,
@@ -31,7 +31,7 @@ def _guarded(compute):
                                  "wgnet.containers key filters")
     try:
         return compute()
-    except WgKeyError as exc:
+    except WgnetError as exc:
         raise AnsibleFilterError(str(exc))
 
 

@@ -103,9 +103,10 @@ detach:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.wgnet.containers.plugins.module_utils.wgalloc import ALLOCATIONS_PATH, Allocations
-from ansible_collections.wgnet.containers.plugins.module_utils.wgfleet import Slice, allocate, slice_move
-from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import WgKeyError, WgnetError
+from ansible_collections.wgnet.containers.plugins.module_utils.adapters import reported
+from ansible_collections.wgnet.containers.plugins.module_utils.common.errors import WgnetError
+from ansible_collections.wgnet.containers.plugins.module_utils.keys.alloc import Allocations, ALLOCATIONS_PATH
+from ansible_collections.wgnet.containers.plugins.module_utils.keys.fleet import allocate, Slice, slice_move
 
 
 def main():
@@ -124,17 +125,15 @@ def main():
     params = module.params
     # Under the lock the network driver also takes: an address is given once on a host.
     with Allocations(params["state_path"], create=not module.check_mode) as record:
-        try:
+        with reported(module):
             before = record.read()
             moved = None if params["reslice"] or not before["allocations"] else slice_move(
                 before.get("slice"), params["slice"])
             if moved:
-                raise WgKeyError("slice", moved)
+                raise WgnetError.about("slice", moved)
             wanted = sorted(set(params["containers"]))
             addresses = allocate(params["slice"], wanted, params["explicit"], before.get("allocations", {}),
                                  params["exclude"], params["pool"])
-        except (WgnetError, ValueError) as exc:
-            module.fail_json(msg=str(exc))
         after = {"allocations": dict(before["allocations"], **addresses), "attached": wanted,
                  "slice": str(Slice(params["slice"]).network)}
         detach = sorted(set(before["attached"]) - set(wanted))

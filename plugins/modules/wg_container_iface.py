@@ -141,17 +141,21 @@ interface:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.wgnet.containers.plugins.module_utils.wgiface import (
+from ansible_collections.wgnet.containers.plugins.module_utils.adapters import reported
+from ansible_collections.wgnet.containers.plugins.module_utils.engine.interface import reconcile
+from ansible_collections.wgnet.containers.plugins.module_utils.hostrun import run_on_host
+from ansible_collections.wgnet.containers.plugins.module_utils.engine.spec import (
     INTERFACE_RULES,
     interface_options,
-    reconcile,
-    run_on_host,
+    wanted_from_params,
 )
 
 
 def main():
     module = AnsibleModule(argument_spec=interface_options(), supports_check_mode=True, **INTERFACE_RULES)
-    result = run_on_host(module, lambda host: reconcile(host, module.params))
+    with reported(module):
+        wanted = wanted_from_params(module.params)
+    result = run_on_host(module, lambda host: reconcile(host, wanted))
     module.exit_json(**result)
 
 

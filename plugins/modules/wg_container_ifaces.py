@@ -172,12 +172,13 @@ reaped:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.wgnet.containers.plugins.module_utils.wgiface import (
+from ansible_collections.wgnet.containers.plugins.module_utils.adapters import reported
+from ansible_collections.wgnet.containers.plugins.module_utils.engine.batch import reconcile_many, wait_for_signal
+from ansible_collections.wgnet.containers.plugins.module_utils.hostrun import run_on_host
+from ansible_collections.wgnet.containers.plugins.module_utils.engine.spec import (
     INTERFACE_RULES,
     interface_options,
-    reconcile_many,
-    run_on_host,
-    wait_for_signal,
+    wanted_many,
 )
 
 
@@ -193,8 +194,10 @@ def main():
     if timeout <= 0:
         module.fail_json(msg="switch_timeout: must be a positive number of seconds, got %d" % timeout,
                          option="switch_timeout")
+    with reported(module):
+        wanted = wanted_many(module.params["interfaces"])
     wait = (lambda: wait_for_signal(signal, timeout)) if signal else None
-    result = run_on_host(module, lambda host: reconcile_many(host, module.params["interfaces"], wait))
+    result = run_on_host(module, lambda host: reconcile_many(host, wanted, wait))
     module.exit_json(**result)
 
 

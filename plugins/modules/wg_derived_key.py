@@ -190,15 +190,15 @@ derived_keys:
       type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import (
+from ansible_collections.wgnet.containers.plugins.module_utils.adapters import reported, require_crypto
+from ansible_collections.wgnet.containers.plugins.module_utils.keys.derive import (
     KeyDeriver,
-    WgKeyError,
-    crypto_available,
     parse_address,
 )
-from ansible_collections.wgnet.containers.plugins.module_utils.wgpool import cached_pool_keys, pool_hosts
+from ansible_collections.wgnet.containers.plugins.module_utils.keys.pool import pool_hosts
+from ansible_collections.wgnet.containers.plugins.module_utils.keys.poolcache import cached_pool_keys
 
 
 def override(entries, seed, overrides, include_private):
@@ -234,12 +234,11 @@ def main():
         required_by={"cache_dir": "pool"},
         supports_check_mode=True,
     )
-    if not crypto_available():
-        module.fail_json(msg=missing_required_lib("cryptography, or pycryptodome >= 3.21"))
+    require_crypto(module)
 
     params = module.params
     include_private = params["return_private_key"]
-    try:
+    with reported(module):
         deriver = KeyDeriver(params["seed"], params["additional"], params["require_strong_seed"])
         if params["pool"] is not None and params["cache_dir"]:
             keys, cached = cached_pool_keys(deriver, params["pool"], params["exclude"], params["cache_dir"])
@@ -254,8 +253,6 @@ def main():
         override(result["derived_keys"], params["seed"], params["additional_overrides"], include_private)
         if params["address"] is not None:
             result = {k: v for k, v in result.pop("derived_keys")[0].items() if k != "address"}
-    except WgKeyError as exc:
-        module.fail_json(msg=str(exc), option=exc.option)
 
     if params["public_keys_text"] and "derived_keys" in result:
         result["public_keys_text"] = "\n".join(entry["public_key"] for entry in result.pop("derived_keys"))

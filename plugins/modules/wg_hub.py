@@ -169,8 +169,14 @@ reaped:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.wgnet.containers.plugins.module_utils.wghub import HUB_RULES, hub_options, pool_keys, reconcile_hub
-from ansible_collections.wgnet.containers.plugins.module_utils.wgiface import run_on_host
+from ansible_collections.wgnet.containers.plugins.module_utils.engine.hub import (
+    hub_options,
+    HUB_RULES,
+    pool_keys,
+    reconcile_hub,
+)
+
+from ansible_collections.wgnet.containers.plugins.module_utils.hostrun import run_on_host
 
 
 def main():

@@ -18,10 +18,10 @@ import uuid
 from collection_link import COLLECTIONS
 from wgtest import APP_IMAGE, Hub, random_b64, sh, wait_for
 
-from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import KeyDeriver
-from ansible_collections.wgnet.containers.plugins.module_utils.wgpool import paired_addresses
+from ansible_collections.wgnet.containers.plugins.module_utils.keys.derive import KeyDeriver
+from ansible_collections.wgnet.containers.plugins.module_utils.keys.pool import paired_addresses
 
-DRIVER = "ansible_collections.wgnet.containers.plugins.module_utils.wgdriver"
+DRIVER = "ansible_collections.wgnet.containers.plugins.module_utils.driver.server"
 HOST_PREFIX = "wgd"
 
 

@@ -24,7 +24,7 @@ import threading
 
 import yaml
 
-from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import KeyDeriver
+from ansible_collections.wgnet.containers.plugins.module_utils.keys.derive import KeyDeriver
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # Only the scan's own pattern file is here; /dev, /proc and /sys are not scanned.

@@ -21,7 +21,8 @@ from ansible.errors import AnsibleFilterError
 from wgtest import genkey, in_container, remove_container, run_module, run_role, sh, start_container, wireguard_go_pids
 
 from ansible_collections.wgnet.containers.plugins.filter import wgkeys as filters
-from ansible_collections.wgnet.containers.plugins.module_utils import wgdriver
+from ansible_collections.wgnet.containers.plugins.module_utils.driver import config as wgconfig
+from ansible_collections.wgnet.containers.plugins.module_utils.driver.plugin import Driver
 
 SEED = base64.b64encode(b"bad-inputs-corpus-seed-0123456789").decode()
 KEY, PUBLIC = genkey()
@@ -353,11 +354,11 @@ def driver(tmp_path):
         "hubs": {"main": {"public_key": OTHER, "endpoint": "hub.example:51820", "address": "10.0.42.1",
                           "allowed_ips": ["10.0.42.0/24"]}}}))
     os.chmod(str(config), 0o600)
-    return wgdriver.Driver(str(config), str(tmp_path / "state.json"), str(tmp_path / "allocations.json"))
+    return Driver(str(config), str(tmp_path / "state.json"), str(tmp_path / "allocations.json"))
 
 
 def network_request(options, pool="10.0.42.0/25"):
-    request = {"NetworkID": "n" * 64, "Options": {wgdriver.GENERIC: options}}
+    request = {"NetworkID": "n" * 64, "Options": {wgconfig.GENERIC: options}}
     if pool != "none":
         request["IPv4Data"] = [{"Pool": pool}]
     return request

@@ -55,7 +55,7 @@ def test_hub_peers_playbook_by_its_collection_name(tmp_path):
     text = peers_file.read_text()
     assert text.count("[Peer]") == 5
     assert "AllowedIPs = 10.0.42.1/32" in text and "10.0.42.6/32" not in text
-    from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import KeyDeriver
+    from ansible_collections.wgnet.containers.plugins.module_utils.keys.derive import KeyDeriver
     deriver = KeyDeriver(seed, "Z2VuLTE=")
     assert "PublicKey = %s" % deriver.public_key("10.0.42.5") in text
     # A revoked key stays revoked: 10.0.42.4 has the key of its override, as on the hub.

@@ -8,8 +8,8 @@ import uuid
 
 import pytest
 
-from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import KeyDeriver
-from ansible_collections.wgnet.containers.plugins.module_utils.wgpool import pool_hosts
+from ansible_collections.wgnet.containers.plugins.module_utils.keys.derive import KeyDeriver
+from ansible_collections.wgnet.containers.plugins.module_utils.keys.pool import pool_hosts
 from wgtest import in_container, remove_container, run_module, sh, start_container, wait_for
 
 POOL = "10.79.0.0/24"

@@ -15,7 +15,7 @@ from collection_link import COLLECTIONS
 from drivertest import DriverHost, driver_processes, host_links
 from wgtest import APP_IMAGE, in_container, sh, wait_for
 
-from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import public_key
+from ansible_collections.wgnet.containers.plugins.module_utils.keys.derive import public_key
 
 
 @pytest.fixture(scope="module")

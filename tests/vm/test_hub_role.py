@@ -11,7 +11,7 @@ import os
 import stat
 import sys
 
-from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import KeyDeriver
+from ansible_collections.wgnet.containers.plugins.module_utils.keys.derive import KeyDeriver
 from ifacecases import assert_ok
 from vmtest import Netns, record
 from wgtest import run_module, run_role, sh

@@ -28,8 +28,8 @@ def test_filter_errors(call, fragment):
 
 
 def test_generation_filter_is_the_module_utils_fingerprint():
-    from ansible_collections.wgnet.containers.plugins.module_utils.wgkeys import KeyDeriver
-    from ansible_collections.wgnet.containers.plugins.module_utils.wgpool import generation_fingerprint
+    from ansible_collections.wgnet.containers.plugins.module_utils.keys.derive import KeyDeriver
+    from ansible_collections.wgnet.containers.plugins.module_utils.keys.pool import generation_fingerprint
     overrides = {"10.0.42.5": "cmV2b2tlZA=="}
     assert FILTERS["wg_generation"](SEED, ADDITIONAL, overrides) == generation_fingerprint(KeyDeriver(SEED, ADDITIONAL), overrides)
     assert FILTERS["wg_generation"](SEED, ADDITIONAL) != FILTERS["wg_generation"](SEED, "QQ==")

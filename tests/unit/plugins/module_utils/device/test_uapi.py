@@ -1,0 +1,61 @@
+"""The userspace device protocol (UAPI, text) and host-side names; the kernel's is in test_wggenl."""
+
+import base64
+import binascii
+import os
+
+from ansible_collections.wgnet.containers.plugins.module_utils.device.uapi import format_set, parse_get
+from ansible_collections.wgnet.containers.plugins.module_utils.device.userspace import host_side_name
+
+
+def key():
+    return base64.b64encode(os.urandom(32)).decode()
+
+
+def hexkey(b64):
+    return binascii.hexlify(base64.b64decode(b64)).decode()
+
+
+def test_parse_get_reply():
+    private, peer_key, psk = key(), key(), key()
+    reply = "\n".join([
+        "private_key=" + hexkey(private), "listen_port=51820", "fwmark=3",
+        "public_key=" + hexkey(peer_key), "preshared_key=" + hexkey(psk), "protocol_version=1",
+        "endpoint=[fd00::1]:51821", "last_handshake_time_sec=1700000000", "last_handshake_time_nsec=5",
+        "tx_bytes=10", "rx_bytes=20", "persistent_keepalive_interval=25",
+        "allowed_ip=10.0.0.0/24", "allowed_ip=10.0.1.0/24", "errno=0", "", ""])
+    config, stats = parse_get(reply)
+    assert config == {"private_key": private, "listen_port": 51820, "fwmark": 3, "peers": {peer_key: {
+        "endpoint": "[fd00::1]:51821", "allowed_ips": ["10.0.0.0/24", "10.0.1.0/24"],
+        "persistent_keepalive": 25, "preshared_key": psk}}}
+    assert stats == {peer_key: {"latest_handshake": 1700000000, "transfer_rx": 20, "transfer_tx": 10}}
+
+
+def test_zero_keys_mean_unset():
+    peer_key = key()
+    config, stats = parse_get("private_key=%s\nlisten_port=1\npublic_key=%s\npreshared_key=%s\nerrno=0\n\n"
+                              % ("0" * 64, hexkey(peer_key), "0" * 64))
+    assert config["private_key"] is None and config["peers"][peer_key]["preshared_key"] is None
+    assert stats[peer_key]["latest_handshake"] == 0
+
+
+def test_format_set():
+    private, added, updated, removed = key(), key(), key(), key()
+    text = format_set({"private_key": private, "listen_port": 51820}, [
+        ("add", added, {"endpoint": "127.0.0.1:1", "allowed_ips": ["10.0.0.0/24"], "persistent_keepalive": 25,
+                        "preshared_key": None}),
+        ("update", updated, {"persistent_keepalive": 0}),
+        ("remove", removed, None),
+    ])
+    assert text == "\n".join([
+        "set=1", "private_key=" + hexkey(private), "listen_port=51820",
+        "public_key=" + hexkey(added), "endpoint=127.0.0.1:1", "persistent_keepalive_interval=25",
+        "replace_allowed_ips=true", "allowed_ip=10.0.0.0/24",
+        "public_key=" + hexkey(updated), "persistent_keepalive_interval=0",
+        "public_key=" + hexkey(removed), "remove=true", "", ""])
+
+
+def test_host_side_names_are_short_stable_and_distinct():
+    name = host_side_name("container-id", "wg0")
+    assert len(name) == 15 and name == host_side_name("container-id", "wg0")
+    assert name != host_side_name("container-id", "wg1") != host_side_name("other", "wg0")
