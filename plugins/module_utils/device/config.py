@@ -131,7 +131,7 @@ def check_disjoint(allowed):
         for outer, outer_index in enclosing:
             if outer_index != index:
                 raise WgnetError.about("peers[%d].allowed_ips" % index, "%s overlaps %s of peers[%d]; WireGuard routes an "
-                                 "address to one peer only" % (network, outer, outer_index))
+                                       "address to one peer only" % (network, outer, outer_index))
         enclosing.append((network, index))
 
 

@@ -49,13 +49,12 @@ def read_config(path):
         raise WgnetError("cannot read %s; run the wgnet.containers.network_driver role" % path)
     if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise WgnetError("%s holds private keys and is accessible to group or others (mode %04o); chmod 600 it"
-                          % (path, stat.S_IMODE(info.st_mode)))
+                         % (path, stat.S_IMODE(info.st_mode)))
     config = read_json(path)
     for field in ("slice", "hubs", "keys"):
         if field not in config:
             raise WgnetError("%s has no %r; run the wgnet.containers.network_driver role" % (path, field))
     return config
-
 
 
 def find_hub(config, value):
@@ -67,7 +66,7 @@ def find_hub(config, value):
         if hubs[name].get("endpoint") == value:
             return name
     raise WgnetError("hub: %r is neither the name nor the endpoint of a hub this host knows (%s)"
-                      % (value, ", ".join(sorted(hubs)) or "none"))
+                     % (value, ", ".join(sorted(hubs)) or "none"))
 
 
 def parse_mtu(value):
@@ -107,7 +106,7 @@ def network_from_request(config, request):
     unknown = sorted(set(options) - set(NETWORK_OPTIONS))
     if unknown:
         raise WgnetError("%s: unknown option (the wgnet driver takes %s)"
-                          % (", ".join(unknown), ", ".join(NETWORK_OPTIONS)))
+                         % (", ".join(unknown), ", ".join(NETWORK_OPTIONS)))
     if not options.get("hub"):
         raise WgnetError("hub: missing; give -o hub=<hub name or endpoint>")
     subnets = network_pools(request, "IPv4Data", "subnet")
@@ -117,7 +116,7 @@ def network_from_request(config, request):
     for subnet in subnets:
         if not ipaddress.ip_network(subnet).subnet_of(own_slice):
             raise WgnetError("subnet: %s is not inside this host's slice %s; give --subnet within it"
-                              % (subnet, own_slice))
+                             % (subnet, own_slice))
     return {
         "hub": find_hub(config, options["hub"]),
         "mtu": parse_mtu(options.get("mtu", "1420")),
@@ -125,7 +124,6 @@ def network_from_request(config, request):
         "subnets": subnets,
         "subnets6": network_pools(request, "IPv6Data", "ipv6 subnet"),
     }
-
 
 
 def check_ids(request):
@@ -155,11 +153,9 @@ def check_ipv6(config, address, given):
     pools = config.get("pools") or []
     if len(pools) < 2:
         raise WgnetError("ipv6: the pool of this host (wgnet_pool) has no IPv6 network, so the hub would drop the "
-                          "container's IPv6 traffic; create the network without --ipv6")
+                         "container's IPv6 traffic; create the network without --ipv6")
     expected = paired_addresses(address, pools, host_routes=True)[1].split("/")[0]
     if str(parse_address(given)) != expected:
         raise WgnetError("ipv6: Docker gave %s, but the IPv6 address paired with %s is %s; give the network the "
-                          "IPv6 subnet at the same offsets as its IPv4 subnet, or docker run --ip6 %s"
-                          % (parse_address(given), address, expected, expected))
-
-
+                         "IPv6 subnet at the same offsets as its IPv4 subnet, or docker run --ip6 %s"
+                         % (parse_address(given), address, expected, expected))

@@ -169,7 +169,7 @@ class Driver:
         config = read_config(self.config_path)
         if address not in config["keys"]:
             raise WgnetError("address: %s has no key in %s (the role derives the keys of the slice %s)"
-                              % (address, self.config_path, config["slice"]))
+                             % (address, self.config_path, config["slice"]))
         if interface.get("AddressIPv6"):
             check_ipv6(config, address, interface["AddressIPv6"])
         self.reserve(endpoint_id, address, config)

@@ -38,7 +38,7 @@ def plan_rekey(config, state):
             network = state["networks"][endpoint["network"]]
             if endpoint["address"] not in config["keys"]:
                 raise WgnetError("the new key file has no key for %s, the address of endpoint %s"
-                                  % (endpoint["address"], endpoint_id[:12]))
+                                 % (endpoint["address"], endpoint_id[:12]))
             desired = endpoint_wanted(config, network, endpoint).desired["device"]
             device, ns = endpoint_device(endpoint, host_ns)
             if device is None:
@@ -92,7 +92,7 @@ def rekey(config_path, next_path, state_path, signal_path, timeout):
             host.close()
         if failed:
             raise WgnetError("%d of %d endpoints did not switch (run the rotation again): %s"
-                              % (len(failed), len(changing), "; ".join(failed)))
+                             % (len(failed), len(changing), "; ".join(failed)))
         return len(changing)
     finally:
         close_rekey(plans)

@@ -106,7 +106,7 @@ def parse_address(value, option="address"):
             raise WgnetError.about(option, "%r is not an IP address" % value)
     if address.version == 6 and address.ipv4_mapped is not None:
         raise WgnetError.about(option, "%r is an IPv4-mapped IPv6 address; use the plain IPv4 form %s, so that "
-                                 "one container cannot have two keys" % (value, address.ipv4_mapped))
+                               "one container cannot have two keys" % (value, address.ipv4_mapped))
     return address
 
 
@@ -155,8 +155,8 @@ class KeyDeriver:
         self.warnings = []
         if require_strong_seed and len(seed_raw) < MIN_STRONG_SEED_LEN:
             raise WgnetError.about("seed", "decodes to only %d bytes, fewer than the %d required; %s (the roles accept a "
-                                     "weak seed only with wgnet_allow_weak_seed: true)"
-                             % (len(seed_raw), MIN_STRONG_SEED_LEN, SEED_ADVICE))
+                                   "weak seed only with wgnet_allow_weak_seed: true)"
+                                   % (len(seed_raw), MIN_STRONG_SEED_LEN, SEED_ADVICE))
         if len(seed_raw) < MIN_STRONG_SEED_LEN:
             self.warnings.append(
                 "seed: decodes to only %d bytes (fewer than %d), which is weak; %s"

@@ -34,7 +34,7 @@ def pool_hosts(cidr, exclude=(), option="pool"):
     size = network.num_addresses
     if size > MAX_POOL_HOSTS:
         raise WgnetError.about(option, "%s holds %d addresses, more than the %d one hub can list; use a smaller prefix"
-                         % (network, size, MAX_POOL_HOSTS))
+                               % (network, size, MAX_POOL_HOSTS))
     skipped = {parse_address(a, "exclude") for a in exclude}
     return [str(a) for a in network.hosts() if a not in skipped]
 
@@ -51,7 +51,7 @@ def peers_for(derived_keys):
     for index, entry in enumerate(derived_keys):
         if not isinstance(entry, dict) or not {"public_key", "address"} <= set(entry):
             raise WgnetError.about("derived_keys[%d]" % index, "must be a mapping with public_key and address, as "
-                                                         "wg_derived_key returns them")
+                                   "wg_derived_key returns them")
         peers.append({"public_key": entry["public_key"],
                       "allowed_ips": [host_route(entry["address"])]})
     return peers
@@ -74,7 +74,7 @@ def pool_peers(pools, exclude, public_keys):
     hosts = pool_hosts(pools[0], exclude, "pool[0]")
     if len(public_keys) != len(hosts):
         raise WgnetError.about("pool_public_keys", "has %d keys but pool %s has %d addresses (after pool_exclude)"
-                         % (len(public_keys), pools[0], len(hosts)))
+                               % (len(public_keys), pools[0], len(hosts)))
     first = networks[0]
     second = networks[1] if len(networks) == 2 else None
     if second is not None and second.num_addresses < first.num_addresses:

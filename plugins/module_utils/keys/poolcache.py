@@ -64,5 +64,5 @@ def check_private_folder(path, option):
     info = os.stat(path)
     if info.st_uid != os.geteuid() or info.st_mode & 0o022:
         raise WgnetError.about(option, "%s belongs to uid %d with mode %04o; give a folder of your own (uid %d) that "
-                                 "no one else may write, such as one of mode 0700"
-                         % (path, info.st_uid, info.st_mode & 0o7777, os.geteuid()))
+                               "no one else may write, such as one of mode 0700"
+                               % (path, info.st_uid, info.st_mode & 0o7777, os.geteuid()))

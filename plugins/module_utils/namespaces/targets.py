@@ -69,19 +69,19 @@ def check_only_network(target, ns, ifname, allow_other_interfaces=False):
             continue  # init's namespace can be out of reach (a sandbox); then so is opening it as a target
         if ns.identity == host_identity:
             raise TargetError.about(target.option, "%s is in the host's own network namespace (%s); the tunnel would take "
-                                             "over the host's routes" % (where, own))
+                                    "over the host's routes" % (where, own))
     if allow_other_interfaces:
         return
     if target.network_mode not in (None, "none"):
         raise TargetError.about(target.option, "%s runs with --network %s; start it with --network none, so that the "
-                                         "tunnel is its only network (or set allow_other_interfaces)"
-                          % (where, target.network_mode))
+                                "tunnel is its only network (or set allow_other_interfaces)"
+                                % (where, target.network_mode))
     others = ["%s (%s%s)" % (link["name"], link["kind"] or "device", ", up" if link["up"] else "")
               for link in ns.links() if link["name"] not in ("lo", ifname) and
               (link["up"] or link["addressed"] or link["name"] not in FALLBACK_DEVICES)]
     if others:
         raise TargetError.about(target.option, "%s has other interfaces: %s. The tunnel would not be its only network; "
-                                         "remove them, or set allow_other_interfaces" % (where, ", ".join(others)))
+                                "remove them, or set allow_other_interfaces" % (where, ", ".join(others)))
 
 
 def netns_target(path):

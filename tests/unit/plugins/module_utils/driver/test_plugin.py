@@ -102,7 +102,7 @@ def test_ipv6_must_be_the_pair_of_the_ipv4_address():
     config = dict(CONFIG, pools=["10.0.42.0/24", "fd00:42::/64"])
     wgconfig.check_ipv6(config, "10.0.42.2", "fd00:42::2")
     with pytest.raises(WgnetError, match="Docker gave fd00:42::3, but the IPv6 address paired with "
-                                                   "10.0.42.2 is fd00:42::2"):
+                       "10.0.42.2 is fd00:42::2"):
         wgconfig.check_ipv6(config, "10.0.42.2", "fd00:42::3/64")
 
 
