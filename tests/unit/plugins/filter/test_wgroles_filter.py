@@ -1,0 +1,127 @@
+"""The roles' filters: what the attach and install roles compute, as the task files call it."""
+
+import base64
+import json
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.wgnet.containers.plugins.filter.wgkeys import wg_derived_pubkey, wg_fleet_conflicts, wg_pubkey
+from ansible_collections.wgnet.containers.plugins.filter.wgroles import FilterModule
+
+FILTERS = FilterModule().filters()
+SEED = "dGVzdHNlZWQK"
+ADDITIONAL = "dGVzdGFkZGl0aW9uYWwK"
+PRIVATE = "IJftaHjgELSRD3PXllSPn3EpiVmrEjQupVynwcfu8FE="
+
+
+def test_selection_is_the_labelled_containers_then_the_inventorys_which_win():
+    containers = [{"name": "web", "mtu": 1380}, {"name": "db", "address": "10.0.42.9"}]
+    lines = ["web 10.0.42.7", "cache", "", "api 10.0.42.8"]
+    assert FILTERS["wg_select_containers"](containers, lines) == [
+        {"name": "cache"}, {"name": "api", "address": "10.0.42.8"}, {"name": "web", "mtu": 1380},
+        {"name": "db", "address": "10.0.42.9"}]
+    assert FILTERS["wg_select_containers"]([], []) == []
+
+
+def test_docker_host_slice_is_given_or_cut_from_the_place_in_docker_hosts():
+    hosts = ["d1", "d2", "d3"]
+    slice_of = FILTERS["wg_docker_host_slice"]
+    assert slice_of(hosts, "d2", "10.0.42.0/24", "10.0.42.192/26") == "10.0.42.192/26"
+    assert slice_of(hosts, "d2", "10.0.42.0/24") == "10.0.42.64/26"
+    assert slice_of(hosts, "d2", ["10.0.42.0/24", "fd00:42::/112"], "", "3") == "10.0.42.192/26"
+    assert slice_of(hosts, "d1", "10.0.42.0/24", "", "", 28) == "10.0.42.0/28"
+    assert slice_of(hosts[:2], "d2", "10.0.42.0/24", "", "", "") == "10.0.42.128/25"
+
+
+@pytest.mark.parametrize("args, message", [
+    ((["d1"], "hub", "10.0.42.0/24"), "wgnet_host_index: hub is not in docker_hosts"),
+    ((["d1"], "d1", "10.0.42.0/24", "", "x"), "wgnet_host_index: 'x' is not a whole number"),
+    ((["d1"], "d1", "10.0.42.0/24", "", "", "abc"), "wgnet_slice_prefix: 'abc' is not a whole number"),
+])
+def test_docker_host_slice_errors_name_the_variable(args, message):
+    with pytest.raises(AnsibleFilterError) as info:
+        FILTERS["wg_docker_host_slice"](*args)
+    assert str(info.value).startswith(message)
+
+
+def test_fleet_hosts_read_each_hosts_plan_for_the_conflict_check():
+    record = json.dumps({"slice": "10.0.42.0/25", "allocations": {"web": "10.0.42.5"}, "attached": ["web"]})
+    hostvars = {
+        "d1": {"wgnet_my_slice": "10.0.42.0/25", "wgnet_selected": [{"name": "web"}, {"name": "db", "address": "10.0.42.9"}],
+               "wgnet_record": {"content": base64.b64encode(record.encode()).decode()}, "wgnet_reslice": "yes"},
+        "d2": {"wgnet_my_slice": "10.0.42.128/25", "wgnet_selected": [{"name": "x", "address": ""}],
+               "wgnet_record": {"failed": False, "msg": "file not found"}},
+    }
+    plan = FILTERS["wg_fleet_hosts"](["d1", "d2"], hostvars, False)
+    assert plan == [
+        {"host": "d1", "slice": "10.0.42.0/25", "explicit": [{"name": "db", "address": "10.0.42.9"}], "record": record,
+         "reslice": True},
+        {"host": "d2", "slice": "10.0.42.128/25", "explicit": [], "record": "", "reslice": False}]
+    assert wg_fleet_conflicts(plan, "10.0.42.0/24", ["10.0.42.254"]) == []
+    assert FILTERS["wg_fleet_hosts"](["d2"], hostvars, True)[0]["reslice"] is True
+
+
+def test_hub_pubkey_from_its_private_key_or_derived():
+    hub = FILTERS["wg_hub_pubkey"]
+    assert hub(SEED, ADDITIONAL, "10.0.42.254", PRIVATE) == wg_pubkey(PRIVATE)
+    assert hub(SEED, ADDITIONAL, "10.0.42.254") == wg_derived_pubkey("10.0.42.254", SEED, ADDITIONAL)
+    assert hub(SEED, ADDITIONAL, "10.0.42.254", "") == hub(SEED, ADDITIONAL, "10.0.42.254")
+    with pytest.raises(AnsibleFilterError, match="seed: is not valid base64"):
+        hub("bad seed", ADDITIONAL, "10.0.42.254")
+
+
+SETTINGS = {"pool": ["10.0.42.0/24", "fd00:42::/112"], "mtu": 1420, "dns": [], "backend": "auto",
+            "hub_public_key": "HUB=", "hub_endpoint": "hub:51820", "hub_allowed_ips": ["10.0.42.0/24", "fd00:42::/112"],
+            "persistent_keepalive": 25}
+
+
+def test_attach_interfaces_join_each_key_to_its_address_and_detach_the_rest():
+    allocation = {"addresses": {"web": "10.0.42.5", "db": "10.0.42.6"}, "detach": ["old"]}
+    keys = [{"address": "10.0.42.5", "private_key": "K1"}, {"address": "10.0.42.6", "private_key": "K2"}]
+    selected = [{"name": "db", "mtu": 1380, "dns": ["10.0.0.53"]}, {"name": "web"}]
+    interfaces = FILTERS["wg_attach_interfaces"](allocation, keys, selected, SETTINGS)
+    hub = {"public_key": "HUB=", "endpoint": "hub:51820", "allowed_ips": ["10.0.42.0/24", "fd00:42::/112"],
+           "persistent_keepalive": 25}
+    assert interfaces == [
+        {"container": "web", "address": ["10.0.42.5/32", "fd00:42::5/128"], "private_key": "K1", "mtu": 1420, "dns": [],
+         "backend": "auto", "peers": [hub]},
+        {"container": "db", "address": ["10.0.42.6/32", "fd00:42::6/128"], "private_key": "K2", "mtu": 1380,
+         "dns": ["10.0.0.53"], "backend": "auto", "peers": [hub]},
+        {"container": "old", "state": "absent"}]
+    assert FILTERS["wg_attach_interfaces"]({"addresses": {}, "detach": []}, [], [], SETTINGS) == []
+
+
+def test_attach_interfaces_refuse_keys_that_do_not_match_and_never_show_one():
+    with pytest.raises(AnsibleFilterError) as info:
+        FILTERS["wg_attach_interfaces"]({"addresses": {"web": "10.0.42.5"}, "detach": []},
+                                        [{"private_key": "SECRET1"}, {"private_key": "SECRET2"}], [{"name": "web"}], SETTINGS)
+    assert str(info.value) == "derived_keys: 2 keys for 1 addresses"
+
+
+LIBS = [{"name": "pyroute2", "min_version": "0.9"}, {"name": "pycryptodome", "min_version": "3.21"},
+        {"name": "docker", "min_version": "7.0"}]
+
+
+def test_python_missing_lists_the_libraries_absent_or_too_old():
+    found = {"pyroute2": "0.7.2", "pycryptodome": "3.21.0", "docker": None}
+    assert FILTERS["wg_python_missing"](LIBS, found) == [
+        {"name": "pyroute2", "min_version": "0.9", "found": "0.7.2"}, {"name": "docker", "min_version": "7.0", "found": None}]
+    assert FILTERS["wg_python_missing"](LIBS, {"pyroute2": "0.10.1", "pycryptodome": "3.23", "docker": "7.1.0"}) == []
+    assert FILTERS["wg_python_missing"](LIBS[:1], {}) == [{"name": "pyroute2", "min_version": "0.9", "found": None}]
+
+
+def test_python_sources_prefer_a_new_enough_distribution_package():
+    packages = {"pyroute2": "python3-pyroute2", "pycryptodome": "", "docker": "python3-docker"}
+    apt = r"Candidate: (?:[0-9]+:)?([0-9]+(?:\.[0-9]+)*)"
+    candidates = [
+        {"item": LIBS[0], "rc": 0, "stdout": "python3-pyroute2:\n  Installed: (none)\n  Candidate: 0.9.2-1\n"},
+        {"item": LIBS[1], "skipped": True},
+        {"item": LIBS[2], "rc": 0, "stdout": "python3-docker:\n  Candidate: 1:5.0.3-1\n"},
+    ]
+    assert FILTERS["wg_python_sources"](candidates, packages, apt) == {
+        "distro": ["python3-pyroute2"], "pip": ["pycryptodome>=3.21", "docker>=7.0"]}
+    unknown = [{"item": LIBS[0], "rc": 100, "stdout": "", "stderr": "E: no such package"},
+               {"item": LIBS[2], "rc": 0, "stdout": "python3-docker:\n  Candidate: (none)\n"}]
+    assert FILTERS["wg_python_sources"](unknown, packages, apt) == {"distro": [], "pip": ["pyroute2>=0.9", "docker>=7.0"]}
+    assert FILTERS["wg_python_sources"]([], packages, apt) == {"distro": [], "pip": []}
