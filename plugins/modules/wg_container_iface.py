@@ -143,12 +143,12 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.wgnet.containers.plugins.module_utils.adapters import reported
 from ansible_collections.wgnet.containers.plugins.module_utils.engine.interface import reconcile
-from ansible_collections.wgnet.containers.plugins.module_utils.hostrun import run_on_host
 from ansible_collections.wgnet.containers.plugins.module_utils.engine.spec import (
     INTERFACE_RULES,
     interface_options,
     wanted_from_params,
 )
+from ansible_collections.wgnet.containers.plugins.module_utils.hostrun import run_on_host
 
 
 def main():

@@ -174,12 +174,12 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.wgnet.containers.plugins.module_utils.adapters import reported
 from ansible_collections.wgnet.containers.plugins.module_utils.engine.batch import reconcile_many, wait_for_signal
-from ansible_collections.wgnet.containers.plugins.module_utils.hostrun import run_on_host
 from ansible_collections.wgnet.containers.plugins.module_utils.engine.spec import (
     INTERFACE_RULES,
     interface_options,
     wanted_many,
 )
+from ansible_collections.wgnet.containers.plugins.module_utils.hostrun import run_on_host
 
 
 def main():

@@ -175,7 +175,6 @@ from ansible_collections.wgnet.containers.plugins.module_utils.engine.hub import
     pool_keys,
     reconcile_hub,
 )
-
 from ansible_collections.wgnet.containers.plugins.module_utils.hostrun import run_on_host
 
 
