@@ -80,7 +80,7 @@ def plan_interface(host, wanted, target=None, listed_peers=None):
     except WgnetError as exc:
         raise WgnetError.about(plan.target.option, str(exc))
     try:
-        if target is None and wanted.present and wanted.check_target:
+        if target is None and wanted.present:
             check_only_network(plan.target, plan.ns, wanted.name, wanted.allow_other_interfaces)
         _decide(host, plan, listed_peers)
     except Exception:

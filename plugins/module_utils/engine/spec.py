@@ -73,16 +73,17 @@ class Wanted:
 
     ``desired`` is desired_state()'s result, or None for an interface that should be absent.
     ``container`` or ``netns`` names the target, unless the caller hands the engine a target of
-    its own (the hub and the driver: the host's namespace); ``check_target`` refuses a target
-    where the tunnel would not be the only network (targets.check_only_network).
+    its own (the hub and the driver: the host's namespace). A target the user names is refused
+    where the tunnel would not be its only network, unless ``allow_other_interfaces``
+    (targets.check_only_network).
     """
 
     def __init__(self, name, desired, container=None, netns=None, backend="auto", userspace_binary="wireguard-go",
-                 check_target=True, allow_other_interfaces=False):
+                 allow_other_interfaces=False):
         self.name, self.desired = name, desired
         self.container, self.netns = container, netns
         self.backend, self.userspace_binary = backend, userspace_binary
-        self.check_target, self.allow_other_interfaces = check_target, allow_other_interfaces
+        self.allow_other_interfaces = allow_other_interfaces
 
     @property
     def present(self):
