@@ -52,23 +52,10 @@ options:
       - The interface's base64 private key, 32 bytes. Never logged or returned.
       - Required with O(state=present), unless O(private_key_path) is given.
     type: str
-  private_key_path:
-    description:
-      - A file on the host holding the base64 private key. It must not be accessible to group or
-        others (mode 0600).
-    type: path
   listen_port:
     description: UDP port on the host. V(0) lets the system pick one, and never counts as a change.
     type: int
     default: 0
-  fwmark:
-    description: Firewall mark of the tunnel's outgoing packets; V(0) for none.
-    type: int
-    default: 0
-  mtu:
-    description: MTU of the interface.
-    type: int
-    default: 1420
   default_route:
     description:
       - Route V(0.0.0.0/0) through the tunnel, and V(::/0) when the interface has an IPv6 address,
@@ -88,6 +75,29 @@ options:
     type: list
     elements: str
     default: []
+  state:
+    description: V(present) makes the interface match; V(absent) removes it and its process.
+    type: str
+    choices: [present, absent]
+    default: present
+"""
+
+    # The options of the device itself, shared with wg_hub.
+    DEVICE = r"""
+options:
+  private_key_path:
+    description:
+      - A file on the host holding the base64 private key. It must not be accessible to group or
+        others (mode 0600).
+    type: path
+  fwmark:
+    description: Firewall mark of the tunnel's outgoing packets; V(0) for none.
+    type: int
+    default: 0
+  mtu:
+    description: MTU of the interface.
+    type: int
+    default: 1420
   backend:
     description:
       - V(kernel) uses the WireGuard kernel module; V(userspace) runs C(wireguard-go).
@@ -100,11 +110,6 @@ options:
     description: The C(wireguard-go) program, a path or a name looked up in E(PATH).
     type: str
     default: wireguard-go
-  state:
-    description: V(present) makes the interface match; V(absent) removes it and its process.
-    type: str
-    choices: [present, absent]
-    default: present
 """
 
     # The peers option alone, for modules whose other options differ (wg_hub).

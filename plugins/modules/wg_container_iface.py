@@ -36,6 +36,7 @@ requirements:
   - wireguard-go, for the userspace backend
 extends_documentation_fragment:
   - wgnet.containers.wg_interface
+  - wgnet.containers.wg_interface.device
   - wgnet.containers.wg_interface.peers
 attributes:
   check_mode:

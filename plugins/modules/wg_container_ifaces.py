@@ -67,11 +67,7 @@ options:
           persistent_keepalive: {description: Seconds; V(0) for off., type: int, default: 0}
           preshared_key: {description: Base64 preshared key. Never logged., type: str}
       default_route: {description: As in M(wgnet.containers.wg_container_iface)., type: bool, default: true}
-      routes:
-        description: As in M(wgnet.containers.wg_container_iface).
-        type: list
-        elements: str
-        default: []
+      routes: {description: As in M(wgnet.containers.wg_container_iface)., type: list, elements: str, default: []}
       dns:
         description: As in M(wgnet.containers.wg_container_iface).
         type: list

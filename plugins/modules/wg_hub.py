@@ -33,6 +33,7 @@ requirements:
   - cryptography (X25519), or else pycryptodome >= 3.21
   - wireguard-go, for the userspace backend
 extends_documentation_fragment:
+  - wgnet.containers.wg_interface.device
   - wgnet.containers.wg_interface.peers
 attributes:
   check_mode:
@@ -54,21 +55,10 @@ options:
   private_key:
     description: The hub's base64 private key. Never logged or returned.
     type: str
-  private_key_path:
-    description: A file on the host holding it, mode 0600.
-    type: path
   listen_port:
     description: The UDP port containers dial.
     type: int
     required: true
-  fwmark:
-    description: Firewall mark of the tunnel's packets; V(0) for none.
-    type: int
-    default: 0
-  mtu:
-    description: MTU of the interface.
-    type: int
-    default: 1420
   pool:
     description:
       - The container pool, one network (IPv4 or IPv6), or an IPv4 and an IPv6 network. The IPv6 address
@@ -100,15 +90,6 @@ options:
   config_path:
     description: The wg-quick file, written mode 0600. Defaults to C(/etc/wireguard/NAME.conf).
     type: path
-  backend:
-    description: As in M(wgnet.containers.wg_container_iface).
-    type: str
-    choices: [auto, kernel, userspace]
-    default: auto
-  userspace_binary:
-    description: The C(wireguard-go) program.
-    type: str
-    default: wireguard-go
   state:
     description: V(present) or V(absent); V(absent) removes the interface and its config file.
     type: str

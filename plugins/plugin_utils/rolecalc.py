@@ -55,7 +55,7 @@ def docker_host_slice(hosts, host, pool, given="", index="", prefix=""):
     if index in (None, ""):
         if host not in hosts:
             raise WgnetError.about("wgnet_host_index", "%s is not in docker_hosts; give wgnet_host_slice or wgnet_host_index"
-                             % host)
+                                   % host)
         index = hosts.index(host)
     return host_slice(pools_of(pool)[0], whole_number(index, "wgnet_host_index"), len(hosts),
                       None if prefix in (None, "") else whole_number(prefix, "wgnet_slice_prefix"))
