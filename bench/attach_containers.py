@@ -7,7 +7,9 @@ Prints, for N containers started with --network none and a wireguard-go hub:
   - wireguard-go memory (RSS) per attached container.
 Every container is checked to reach the hub through its tunnel.
 
-Run as root from the repo root: .venv/bin/python bench/attach_containers.py [--count 100]
+Run as root from the repo root: .venv/bin/python bench/attach_containers.py [--count 100] [--no-naive]
+Past 250 containers, they share several hubs (a hub is a /24). Past 128 wireguard-go processes,
+fs.inotify.max_user_instances must be raised first (the install role's install_inotify_instances).
 """
 
 import argparse
@@ -30,6 +32,8 @@ link_collection()
 
 from ansible_collections.wgnet.containers.plugins.module_utils.keys.derive import KeyDeriver  # noqa: E402
 from wgtest import Hub, in_container, remove_container, sh, start_container  # noqa: E402
+
+PER_HUB = 250  # containers per hub: a hub's tunnel network is a /24
 
 BATCH = """
 - hosts: localhost
@@ -88,19 +92,22 @@ def detach_all(workdir, names):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=100)
+    parser.add_argument("--no-naive", dest="naive", action="store_false",
+                        help="skip the loop of wg_container_iface tasks (minutes at 500 containers)")
     args = parser.parse_args()
-    hub = Hub(subnet=5)
+    hubs = [Hub(subnet=5 + i) for i in range(-(-args.count // PER_HUB))]
     names = []
     try:
         with ThreadPoolExecutor(8) as pool:
             names = list(pool.map(lambda _: start_container(), range(args.count)))
         deriver = KeyDeriver(base64.b64encode(os.urandom(32)).decode(), "")
-        addresses = ["10.77.5.%d" % (i + 2) for i in range(args.count)]
+        hub_of = [hubs[i // PER_HUB] for i in range(args.count)]
+        addresses = ["10.77.%d.%d" % (hub.subnet, i % PER_HUB + 2) for i, hub in enumerate(hub_of)]
         keys = deriver.derive_many(addresses, include_private=True)
-        for key in keys:
+        for key, hub in zip(keys, hub_of):
             hub.add_peer(key["public_key"], key["address"])
         interfaces = [{"container": name, "address": [key["address"] + "/32"], "private_key": key["private_key"],
-                       "backend": "userspace", "peers": [hub.peer_spec()]} for name, key in zip(names, keys)]
+                       "backend": "userspace", "peers": [hub.peer_spec()]} for name, key, hub in zip(names, keys, hub_of)]
         with tempfile.TemporaryDirectory() as workdir:
             vars_file = os.path.join(workdir, "vars.json")
             with os.fdopen(os.open(vars_file, os.O_WRONLY | os.O_CREAT, 0o600), "w") as handle:
@@ -109,17 +116,21 @@ def main():
             rerun = playbook(workdir, BATCH % "not changed", vars_file)
             with ThreadPoolExecutor(8) as pool:
                 failures = [n for n, r in zip(names, pool.map(
-                    lambda n: in_container(n, "ping", "-c", "1", "-W", "3", hub.address), names)) if r.returncode]
+                    lambda pair: in_container(pair[0], "ping", "-c", "1", "-W", "3", pair[1].address),
+                    zip(names, hub_of))) if r.returncode]
             pids = [int(p) for p in sh("pgrep", "-f", "wireguard-go -f wgn").stdout.split()]
             rss = wireguard_go_rss(pids)
             detach_all(workdir, names)
-            naive = playbook(workdir, LOOP, vars_file)
-            detach_all(workdir, names)
+            naive = None
+            if args.naive:
+                naive = playbook(workdir, LOOP, vars_file)
+                detach_all(workdir, names)
         print("machine: %s, %d cores, Python %s" % (platform.platform(), os.cpu_count(), platform.python_version()))
         print("containers: %d, backend userspace (%s)" % (args.count, sh("wireguard-go", "--version").stdout.split()[1]))
         print("%-48s %8.2f s" % ("wg_container_ifaces, one task, from nothing", first))
         print("%-48s %8.2f s" % ("wg_container_ifaces, one task, no change", rerun))
-        print("%-48s %8.2f s" % ("naive: wg_container_iface in a loop", naive))
+        if naive is not None:
+            print("%-48s %8.2f s" % ("naive: wg_container_iface in a loop", naive))
         print("%-48s %8.0f KiB (%d processes)" % ("wireguard-go RSS per attached container", rss, len(pids)))
         print("containers that reached the hub: %d of %d" % (args.count - len(failures), args.count))
         if failures:
@@ -127,7 +138,8 @@ def main():
     finally:
         for name in names:
             remove_container(name)
-        hub.close()
+        for hub in hubs:
+            hub.close()
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ import subprocess
 import time
 
 from ansible_collections.wgnet.containers.plugins.module_utils.common.errors import WgnetError
-from ansible_collections.wgnet.containers.plugins.module_utils.common.fileio import RUN_DIR, write_json
+from ansible_collections.wgnet.containers.plugins.module_utils.common.fileio import RUN_DIR, read_text, write_json
 from ansible_collections.wgnet.containers.plugins.module_utils.device import uapi
 from ansible_collections.wgnet.containers.plugins.module_utils.device.config import plan_device
 from ansible_collections.wgnet.containers.plugins.module_utils.device.kernel import port_error
@@ -33,6 +33,7 @@ REGISTRY_DIR = os.path.join(RUN_DIR, "userspace")
 LOG_DIR = os.path.join(RUN_DIR, "log")
 SOCKET_WAIT = 5.0
 STOP_WAIT = 3.0
+INOTIFY_LIMIT = "/proc/sys/fs/inotify/max_user_instances"
 
 
 def host_side_name(target_id, ifname):
@@ -147,8 +148,20 @@ def _wait_for_socket(process, device, log_path):
             if process.poll() is not None or time.time() > deadline:
                 with open(log_path) as handle:
                     tail = handle.read()[-500:].strip()
-                raise WgnetError("wireguard-go %s did not start: %s" % (device.host_name, tail or "no answer"))
+                raise start_failure(device.host_name, tail)
         time.sleep(0.005)
+
+
+def start_failure(host_name, tail, limit_path=INOTIFY_LIMIT):
+    """Why a wireguard-go did not start, from the end of its log; the inotify limit named when it was hit."""
+    message = "wireguard-go %s did not start: %s" % (host_name, tail or "no answer")
+    if "too many open files" in tail.lower():
+        # Its UAPI listener takes an inotify instance: past the user's limit, inotify_init fails with EMFILE.
+        limit = (read_text(limit_path) or "?").strip()
+        message += (". Each wireguard-go takes one inotify instance, and fs.inotify.max_user_instances (%s) is used "
+                    "up: raise it (the install role's install_inotify_instances, or sysctl -w "
+                    "fs.inotify.max_user_instances=4096)" % limit)
+    return WgnetError(message)
 
 
 # The registry ------------------------------------------------------------------------

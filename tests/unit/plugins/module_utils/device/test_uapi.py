@@ -1,11 +1,10 @@
-"""The userspace device protocol (UAPI, text) and host-side names; the kernel's is in test_wggenl."""
+"""The userspace device protocol (UAPI, text); the kernel's is in test_genl."""
 
 import base64
 import binascii
 import os
 
 from ansible_collections.wgnet.containers.plugins.module_utils.device.uapi import format_set, parse_get
-from ansible_collections.wgnet.containers.plugins.module_utils.device.userspace import host_side_name
 
 
 def key():
@@ -53,9 +52,3 @@ def test_format_set():
         "replace_allowed_ips=true", "allowed_ip=10.0.0.0/24",
         "public_key=" + hexkey(updated), "persistent_keepalive_interval=0",
         "public_key=" + hexkey(removed), "remove=true", "", ""])
-
-
-def test_host_side_names_are_short_stable_and_distinct():
-    name = host_side_name("container-id", "wg0")
-    assert len(name) == 15 and name == host_side_name("container-id", "wg0")
-    assert name != host_side_name("container-id", "wg1") != host_side_name("other", "wg0")
