@@ -30,7 +30,8 @@ def test_build_then_offline_install(tmp_path):
     assert not [n for n in names if n.startswith((".venv", ".cache", ".git/"))]
 
     run(["ansible-galaxy", "collection", "install", "--offline", "--no-deps", "-p", str(installed), str(tarball)], env=env)
-    assert (installed / "ansible_collections/wgnet/containers/plugins/module_utils/wgkeys.py").is_file()
+    module_utils = installed / "ansible_collections/wgnet/containers/plugins/module_utils"
+    assert (module_utils / "keys/derive.py").is_file() and (module_utils / "device/__init__.py").is_file()
 
     doc = json.loads(run(["ansible-doc", "--json", "wgnet.containers.wg_derived_key"], env=env))
     options = doc["wgnet.containers.wg_derived_key"]["doc"]["options"]
