@@ -21,7 +21,7 @@ from ansible.errors import AnsibleFilterError
 from wgtest import genkey, in_container, remove_container, run_module, run_role, sh, start_container, wireguard_go_pids
 
 from ansible_collections.wgnet.containers.plugins.filter import wgkeys as filters
-from ansible_collections.wgnet.containers.plugins.module_utils.driver import config as wgconfig
+from ansible_collections.wgnet.containers.plugins.module_utils.driver import config as driver_config
 from ansible_collections.wgnet.containers.plugins.module_utils.driver.plugin import Driver
 
 SEED = base64.b64encode(b"bad-inputs-corpus-seed-0123456789").decode()
@@ -358,7 +358,7 @@ def driver(tmp_path):
 
 
 def network_request(options, pool="10.0.42.0/25"):
-    request = {"NetworkID": "n" * 64, "Options": {wgconfig.GENERIC: options}}
+    request = {"NetworkID": "n" * 64, "Options": {driver_config.GENERIC: options}}
     if pool != "none":
         request["IPv4Data"] = [{"Pool": pool}]
     return request

@@ -6,7 +6,7 @@ import os
 import pytest
 
 from ansible_collections.wgnet.containers.plugins.module_utils.common.errors import WgnetError
-from ansible_collections.wgnet.containers.plugins.module_utils.driver import config as wgconfig
+from ansible_collections.wgnet.containers.plugins.module_utils.driver import config as driver_config
 from ansible_collections.wgnet.containers.plugins.module_utils.driver.plugin import Driver
 from ansible_collections.wgnet.containers.plugins.module_utils.keys.alloc import Allocations
 
@@ -18,7 +18,7 @@ CONFIG = {"slice": "10.0.42.0/25", "keys": {"10.0.42.2": PRIVATE},
 
 
 def request(options=None, pool="10.0.42.0/25", pool6=None):
-    result = {"NetworkID": "n" * 64, "Options": {wgconfig.GENERIC: options or {}},
+    result = {"NetworkID": "n" * 64, "Options": {driver_config.GENERIC: options or {}},
               "IPv4Data": [{"Pool": pool, "Gateway": "10.0.42.1/25"}]}
     if pool6:
         result["IPv6Data"] = [{"Pool": pool6}]
@@ -26,10 +26,10 @@ def request(options=None, pool="10.0.42.0/25", pool6=None):
 
 
 def test_network_by_hub_name_or_endpoint():
-    network = wgconfig.network_from_request(CONFIG, request({"hub": "main", "mtu": "1380", "dns": "10.0.42.1, 1.1.1.1"}))
+    network = driver_config.network_from_request(CONFIG, request({"hub": "main", "mtu": "1380", "dns": "10.0.42.1, 1.1.1.1"}))
     assert network == {"hub": "main", "mtu": 1380, "dns": ["10.0.42.1", "1.1.1.1"], "subnets": ["10.0.42.0/25"],
                        "subnets6": []}
-    by_endpoint = wgconfig.network_from_request(CONFIG, request({"hub": "hub.example:51820"}, pool6="fd00::/64"))
+    by_endpoint = driver_config.network_from_request(CONFIG, request({"hub": "hub.example:51820"}, pool6="fd00::/64"))
     assert by_endpoint["hub"] == "main" and by_endpoint["mtu"] == 1420 and by_endpoint["subnets6"] == ["fd00::/64"]
 
 
@@ -44,19 +44,19 @@ def test_network_by_hub_name_or_endpoint():
 ])
 def test_bad_network_options_name_the_option(options, pool, message):
     with pytest.raises(WgnetError) as info:
-        wgconfig.network_from_request(CONFIG, request(options, pool))
+        driver_config.network_from_request(CONFIG, request(options, pool))
     assert str(info.value).startswith(message)
     assert "c2VjcmV0" not in str(info.value)
 
 
 def test_endpoint_wanted_has_the_key_of_the_address_and_the_hub():
     network = {"hub": "main", "mtu": 1400}
-    endpoint = {"address": "10.0.42.2", "host_name": wgconfig.host_name("e" * 64)}
+    endpoint = {"address": "10.0.42.2", "host_name": driver_config.host_name("e" * 64)}
     # An address for an endpoint: a name would be resolved, and a unit test sends no query. The
     # hub's key must not be the endpoint's own (CONFIG's two keys are a pair).
     hub_key = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE="
     config = dict(CONFIG, hubs={"main": dict(CONFIG["hubs"]["main"], endpoint="192.0.2.1:51820", public_key=hub_key)})
-    wanted = wgconfig.endpoint_wanted(config, network, endpoint)
+    wanted = driver_config.endpoint_wanted(config, network, endpoint)
     assert wanted.name == "wgd" + "e" * 12 and len(wanted.name) == 15 and wanted.present
     device, link = wanted.desired["device"], wanted.desired["link"]
     assert device["private_key"] == PRIVATE and link["mtu"] == 1400 and link["routes"] == []
@@ -78,9 +78,9 @@ def test_config_readable_by_others_is_refused(tmp_path):
     path.write_text(json.dumps(CONFIG))
     os.chmod(str(path), 0o644)
     with pytest.raises(WgnetError, match="accessible to group or others"):
-        wgconfig.read_config(str(path))
+        driver_config.read_config(str(path))
     os.chmod(str(path), 0o600)
-    assert wgconfig.read_config(str(path))["slice"] == "10.0.42.0/25"
+    assert driver_config.read_config(str(path))["slice"] == "10.0.42.0/25"
 
 
 def test_allocations_record_round_trip(tmp_path):
@@ -98,12 +98,12 @@ def test_allocations_record_round_trip(tmp_path):
 
 def test_ipv6_must_be_the_pair_of_the_ipv4_address():
     with pytest.raises(WgnetError, match="ipv6: the pool of this host .* has no IPv6 network"):
-        wgconfig.check_ipv6(CONFIG, "10.0.42.2", "fd00:42::2")
+        driver_config.check_ipv6(CONFIG, "10.0.42.2", "fd00:42::2")
     config = dict(CONFIG, pools=["10.0.42.0/24", "fd00:42::/64"])
-    wgconfig.check_ipv6(config, "10.0.42.2", "fd00:42::2")
+    driver_config.check_ipv6(config, "10.0.42.2", "fd00:42::2")
     with pytest.raises(WgnetError, match="Docker gave fd00:42::3, but the IPv6 address paired with "
                        "10.0.42.2 is fd00:42::2"):
-        wgconfig.check_ipv6(config, "10.0.42.2", "fd00:42::3/64")
+        driver_config.check_ipv6(config, "10.0.42.2", "fd00:42::3/64")
 
 
 def driver_with_config(tmp_path, keys):
