@@ -1,9 +1,11 @@
 """Benchmark: derive the keys of a /16 pool (65,534 addresses).
 
-Three ways, printed as one table:
-  1. module_utils in process (KeyDeriver.derive_many);
-  2. the wg_derived_key module, one call through ansible-playbook (what users run);
-  3. the article's way: one privkeys.py-style process plus one `wg pubkey`
+Printed as one table, each way in the same run:
+  1. the anchor: module_utils in process with pycryptodome's X25519 (KeyDeriver.derive_many, both cores);
+  2. module_utils in process with OpenSSL's X25519 (the cryptography package), as the modules use it;
+  3. the wg_derived_key module, one call through ansible-playbook (what users run), in three forms:
+     addresses=, pool=, and pool= with public_keys_text (the hub role's), each as a ratio to the anchor;
+  4. the article's way: one privkeys.py-style process plus one `wg pubkey`
      per address, timed on a sample and extrapolated to the pool.
 
 Run from the repo root with the venv: .venv/bin/python bench/derive_pool.py
@@ -25,6 +27,7 @@ from collection_link import link_collection  # noqa: E402
 
 link_collection()
 
+from ansible_collections.wgnet.containers.plugins.module_utils.keys import derive  # noqa: E402
 from ansible_collections.wgnet.containers.plugins.module_utils.keys.derive import KeyDeriver  # noqa: E402
 
 # One process per address, as in the article's shell loop: hash, clamp, print.
@@ -43,12 +46,19 @@ def pool_addresses(cidr):
     return [str(a) for a in ipaddress.ip_network(cidr).hosts()]
 
 
-def time_in_process(seed, additional, addresses):
-    start = time.perf_counter()
-    keys = KeyDeriver(seed, additional).derive_many(addresses)
-    elapsed = time.perf_counter() - start
+def time_in_process(seed, additional, addresses, pycryptodome=False):
+    """derive_many in this process; with ``pycryptodome``, its X25519 instead of OpenSSL's."""
+    openssl = derive.X25519PrivateKey
+    if pycryptodome:
+        derive.X25519PrivateKey = None  # the forked workers inherit the choice
+    try:
+        start = time.perf_counter()
+        keys = KeyDeriver(seed, additional).derive_many(addresses)
+        elapsed = time.perf_counter() - start
+    finally:
+        derive.X25519PrivateKey = openssl
     assert len(keys) == len(addresses)
-    return elapsed
+    return elapsed, keys
 
 
 def time_module(seed, additional, cidr, workdir, form):
@@ -58,6 +68,7 @@ def time_module(seed, additional, cidr, workdir, form):
     so it leaves out ansible-playbook's own start-up.
     """
     count = len(pool_addresses(cidr))
+    text = form == "pool, public_keys_text"
     if form == "addresses":
         with open(os.path.join(workdir, "addresses.txt"), "w") as handle:
             handle.write("\n".join(pool_addresses(cidr)))
@@ -71,11 +82,13 @@ def time_module(seed, additional, cidr, workdir, form):
             "    - set_fact: {started: \"{{ lookup('pipe', 'date +%%s.%%N') }}\"}\n"
             "    - wgnet.containers.wg_derived_key:\n"
             "        seed: \"{{ lookup('env', 'BENCH_SEED') }}\"\n        additional: '%s'\n        %s\n"
+            "        public_keys_text: %s\n"
             "      register: pool\n"
             "    - set_fact: {ended: \"{{ lookup('pipe', 'date +%%s.%%N') }}\"}\n"
-            "    - assert: {that: [pool.derived_keys | length == %d]}\n"
+            "    - assert: {that: [(pool.public_keys_text.split() if pool.public_keys_text is defined"
+            " else pool.derived_keys) | length == %d]}\n"
             "    - copy: {content: \"{{ ended | float - started | float }}\", dest: '%s/task.txt', mode: '0600'}\n"
-            % (additional, argument, count, workdir))
+            % (additional, argument, "true" if text else "false", count, workdir))
     env = dict(os.environ, ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCALHOST_WARNING="0", BENCH_SEED=seed)
     start = time.perf_counter()
     subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,",
@@ -111,13 +124,17 @@ def main():
 
     print("machine: %s, %d cores, Python %s" % (platform.platform(), os.cpu_count(), platform.python_version()))
     print("pool: %s (%d addresses)" % (args.pool, len(addresses)))
-    in_process = time_in_process(seed, additional, addresses)
-    print("%-52s %8.2f s" % ("module_utils derive_many, in process", in_process))
-    for form in ("addresses", "pool"):
+    anchor, slow_keys = time_in_process(seed, additional, addresses, pycryptodome=True)
+    print("%-52s %8.2f s" % ("anchor: derive_many in process, pycryptodome X25519", anchor))
+    in_process, keys = time_in_process(seed, additional, addresses)
+    assert keys == slow_keys, "OpenSSL and pycryptodome disagree"
+    print("%-52s %8.2f s  (%.2f x the anchor)" % ("derive_many in process, OpenSSL X25519", in_process,
+                                                  in_process / anchor))
+    for form in ("addresses", "pool", "pool, public_keys_text"):
         with tempfile.TemporaryDirectory() as workdir:
             task, whole = time_module(seed, additional, args.pool, workdir, form)
-        print("%-52s %8.2f s  (whole ansible-playbook run %.2f s)" % (
-            "wg_derived_key %s=<the /16>, the task" % form, task, whole))
+        print("%-52s %8.2f s  (whole ansible-playbook run %.2f s, %.2f x the anchor)" % (
+            "wg_derived_key %s, the task" % form, task, whole, whole / anchor))
     total, per_address = time_article_way(seed, additional, addresses, args.sample)
     print("%-52s %8.2f s  (%.1f ms/address, %d sampled)" % (
         "article's way: privkeys.py-style + wg pubkey, extrapolated", total, per_address * 1000, args.sample))
