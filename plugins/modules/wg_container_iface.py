@@ -142,7 +142,6 @@ interface:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.wgnet.containers.plugins.module_utils.adapters import reported
 from ansible_collections.wgnet.containers.plugins.module_utils.engine.interface import reconcile
 from ansible_collections.wgnet.containers.plugins.module_utils.engine.spec import (
     INTERFACE_RULES,
@@ -154,9 +153,8 @@ from ansible_collections.wgnet.containers.plugins.module_utils.hostrun import ru
 
 def main():
     module = AnsibleModule(argument_spec=interface_options(), supports_check_mode=True, **INTERFACE_RULES)
-    with reported(module):
-        wanted = wanted_from_params(module.params)
-    result = run_on_host(module, lambda host: reconcile(host, wanted))
+    # The options are checked on the host, after the libraries and under the lock, as every change is.
+    result = run_on_host(module, lambda host: reconcile(host, wanted_from_params(module.params)))
     module.exit_json(**result)
 
 

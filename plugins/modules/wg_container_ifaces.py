@@ -168,7 +168,6 @@ reaped:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.wgnet.containers.plugins.module_utils.adapters import reported
 from ansible_collections.wgnet.containers.plugins.module_utils.engine.batch import reconcile_many, wait_for_signal
 from ansible_collections.wgnet.containers.plugins.module_utils.engine.spec import (
     INTERFACE_RULES,
@@ -190,10 +189,9 @@ def main():
     if timeout <= 0:
         module.fail_json(msg="switch_timeout: must be a positive number of seconds, got %d" % timeout,
                          option="switch_timeout")
-    with reported(module):
-        wanted = wanted_many(module.params["interfaces"])
     wait = (lambda: wait_for_signal(signal, timeout)) if signal else None
-    result = run_on_host(module, lambda host: reconcile_many(host, wanted, wait))
+    # The options are checked on the host, after the libraries and under the lock, as every change is.
+    result = run_on_host(module, lambda host: reconcile_many(host, wanted_many(module.params["interfaces"]), wait))
     module.exit_json(**result)
 
 

@@ -39,18 +39,25 @@ class KernelDevice:
 
     def __init__(self, ns, ifname):
         self.ns, self.ifname = ns, ifname
-        self._wg = ns.wireguard()
+        self._wg = None
+
+    @property
+    def wg(self):
+        """The generic-netlink socket, opened on first use: a device found only to be deleted needs none."""
+        if self._wg is None:
+            self._wg = self.ns.wireguard()
+        return self._wg
 
     def get(self):
         # A device with many peers comes back as several messages (a netlink dump).
-        return genl.parse_device(self._wg.info(self.ifname))
+        return genl.parse_device(self.wg.info(self.ifname))
 
     def apply(self, fields, operations):
         """Send the plan in as few messages as genl packs it into, each acknowledged before the next."""
         try:
             for attr_chain in genl.set_device_messages(self.ifname, fields, operations):
-                tuple(self._wg.nlm_request(genl.SetDeviceMessage(attr_chain), msg_type=self._wg.prid,
-                                           msg_flags=NLM_F_REQUEST | NLM_F_ACK))
+                tuple(self.wg.nlm_request(genl.SetDeviceMessage(attr_chain), msg_type=self.wg.prid,
+                                          msg_flags=NLM_F_REQUEST | NLM_F_ACK))
         except NetlinkError as exc:
             raise port_error(fields, exc.code) or WgnetError("kernel WireGuard %s: %s" % (self.ifname, exc))
 

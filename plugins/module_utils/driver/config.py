@@ -19,7 +19,7 @@ import stat
 
 from ansible_collections.wgnet.containers.plugins.module_utils.common.errors import WgnetError
 from ansible_collections.wgnet.containers.plugins.module_utils.engine.spec import MAX_MTU, MIN_MTU, Wanted, desired_state
-from ansible_collections.wgnet.containers.plugins.module_utils.keys.derive import parse_address
+from ansible_collections.wgnet.containers.plugins.module_utils.keys.derive import b64, decode_key, parse_address
 from ansible_collections.wgnet.containers.plugins.module_utils.keys.pool import paired_addresses
 from ansible_collections.wgnet.containers.plugins.module_utils.namespaces.netns import MAX_IFNAME
 
@@ -143,7 +143,8 @@ def endpoint_wanted(config, network, endpoint):
     hub = config["hubs"][network["hub"]]
     peer = {"public_key": hub["public_key"], "endpoint": hub.get("endpoint"), "allowed_ips": hub.get("allowed_ips", []),
             "persistent_keepalive": hub.get("persistent_keepalive", 25), "preshared_key": None}
-    desired = desired_state(config["keys"][endpoint["address"]], [peer], mtu=network["mtu"], default_route=False)
+    private = b64(decode_key(config["keys"][endpoint["address"]], "private_key"))  # as the device reports it
+    desired = desired_state(private, [peer], mtu=network["mtu"], default_route=False)
     return Wanted(endpoint["host_name"], desired, backend=config.get("backend", "auto"),
                   userspace_binary=config.get("userspace_binary", "wireguard-go"))
 

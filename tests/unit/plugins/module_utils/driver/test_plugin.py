@@ -1,5 +1,6 @@
 """The network driver's pure logic: network options, the interface spec, the shared allocations record."""
 
+import base64
 import json
 import os
 
@@ -62,6 +63,18 @@ def test_endpoint_wanted_has_the_key_of_the_address_and_the_hub():
     assert device["private_key"] == PRIVATE and link["mtu"] == 1400 and link["routes"] == []
     assert link["addresses"] == []
     assert list(device["peers"]) == [hub_key] and device["peers"][hub_key]["endpoint"] == "192.0.2.1:51820"
+
+
+def test_endpoint_wanted_gives_the_key_in_the_spelling_the_device_reports():
+    # The same 32 bytes: the last character differs only in bits base64 decoding drops.
+    other_spelling = PRIVATE[:-2] + chr(ord(PRIVATE[-2]) + 1) + "="
+    assert other_spelling != PRIVATE and base64.b64decode(other_spelling) == base64.b64decode(PRIVATE)
+    config = dict(CONFIG, keys={"10.0.42.2": other_spelling},
+                  hubs={"main": dict(CONFIG["hubs"]["main"], endpoint="192.0.2.1:51820",
+                                     public_key="AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=")})
+    wanted = driver_config.endpoint_wanted(config, {"hub": "main", "mtu": 1420}, {"address": "10.0.42.2",
+                                                                                 "host_name": "wgdx"})
+    assert wanted.desired["device"]["private_key"] == PRIVATE
 
 
 def test_calls_outside_the_api_and_odd_requests_get_an_err(tmp_path):
