@@ -99,11 +99,11 @@ def main():
         anchor, derived, setconf = anchor_from_nothing(netns, extra, extra["wgnet_hub_config_path"])
         print("machine: %s, %d cores, Python %s" % (platform.platform(), os.cpu_count(), platform.python_version()))
         print("pool: %s, hub peers live: %d" % (args.pool, len(peers)))
-        print("%-58s %7.2f s (derive %.2f s + wg setconf %.2f s)" % ("anchor: by hand from nothing", anchor,
-                                                                       derived, setconf))
+        print("%-58s %7.2f s (derive %.2f s + wg setconf %.2f s)"
+              % ("anchor: by hand from nothing", anchor, derived, setconf))
         print("%-58s %7.2f s" % ("anchor: wg show dump of the live hub", dump))
-        print("%-58s %7.2f s (changed=%d, %.2f x its anchor)" % ("hub role from nothing (derive + apply)", first[0],
-                                                               first[1], first[0] / anchor))
+        print("%-58s %7.2f s (changed=%d, %.2f x its anchor)"
+              % ("hub role from nothing (derive + apply)", first[0], first[1], first[0] / anchor))
         for label, (elapsed, changed) in (("hub role again, nothing to change (keys from cache)", again),
                                           ("hub role again, nothing to change, empty cache", cold)):
             print("%-58s %7.2f s (changed=%d, %.2f x wg show dump)" % (label, elapsed, changed, elapsed / dump))

@@ -72,8 +72,8 @@ def test_endpoint_wanted_gives_the_key_in_the_spelling_the_device_reports():
     config = dict(CONFIG, keys={"10.0.42.2": other_spelling},
                   hubs={"main": dict(CONFIG["hubs"]["main"], endpoint="192.0.2.1:51820",
                                      public_key="AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=")})
-    wanted = driver_config.endpoint_wanted(config, {"hub": "main", "mtu": 1420}, {"address": "10.0.42.2",
-                                                                                 "host_name": "wgdx"})
+    endpoint = {"address": "10.0.42.2", "host_name": "wgdx"}
+    wanted = driver_config.endpoint_wanted(config, {"hub": "main", "mtu": 1420}, endpoint)
     assert wanted.desired["device"]["private_key"] == PRIVATE
 
 
