@@ -153,7 +153,7 @@ def test_ansible_builder_context_gathers_the_controller_requirements(tmp_path):
     # requirements.txt, the managed hosts' libraries, and the same introspection finds them.
     installed = os.path.join(collections, "ansible_collections", "wgnet", "containers")
     os.unlink(os.path.join(installed, "meta", "execution-environment.yml"))
-    pip_lines, _ = introspect(context, collections)
+    pip_lines = introspect(context, collections)[0]
     assert HOST_ONLY <= requirement_names(pip_lines), pip_lines
 
 
