@@ -117,11 +117,11 @@ def measure(size, options, work):
     inventory = os.path.join(work, "inventory-%d.json" % size)
     write_inventory(inventory, hub, docker_hosts, options.apps)
     env = playbook_env(COLLECTIONS, size + 1)
-    run([os.path.join(REPO, ".venv", "bin", "ansible-playbook"), "-i", inventory,
-         os.path.join(REPO, "molecule", "default", "prepare.yml")], env)
-    run([os.path.join(REPO, ".venv", "bin", "ansible-playbook"), "-i", inventory, "wgnet.containers.site"], env)
     # Another checkout's wgnet.containers first; community.docker (the connection) from this one's.
     site_env = playbook_env(os.pathsep.join(filter(None, [options.collection, COLLECTIONS])), size + 1)
+    run([os.path.join(REPO, ".venv", "bin", "ansible-playbook"), "-i", inventory,
+         os.path.join(REPO, "molecule", "default", "prepare.yml")], env)
+    run([os.path.join(REPO, ".venv", "bin", "ansible-playbook"), "-i", inventory, "wgnet.containers.site"], site_env)
     timed_playbook("wgnet.containers.site", inventory, site_env)  # warm-up: its changes, if any, are not timed
     ping = os.path.join(work, "ping.json")
     with open(ping, "w") as handle:
