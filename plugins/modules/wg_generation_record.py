@@ -13,8 +13,9 @@ module: wg_generation_record
 short_description: Record on a host the key generation it runs
 version_added: 0.1.0
 description:
-  - Writes C({"generation": GENERATION}) to O(path), mode 0600, atomically, only when the file differs; makes
-    its folder (mode 0755) when it is missing. One step, where a folder task and a copy took three.
+  - Writes O(generation) to O(path) as a JSON object with the one key C(generation), mode 0600, atomically,
+    only when the file differs; makes its folder (mode 0755) when it is missing. One round trip to the host,
+    where a folder task and a copy took three.
   - The generation is the fingerprint of the filter P(wgnet.containers.wg_generation#filter), which reveals no
     secret. C(playbooks/status.yml) reads these records to show the hosts behind the inventory's generation.
   - Used by the P(wgnet.containers.hub#role), P(wgnet.containers.attach#role) and

@@ -15,8 +15,7 @@ __metaclass__ = type
 
 import hashlib
 import json
-
-from ansible.module_utils.compat.version import LooseVersion
+import re
 
 # Prints {"name": "version" or null} for the distributions named as arguments, as the interpreter
 # running it sees them. Python 3.6 has no importlib.metadata.
@@ -44,9 +43,15 @@ def fingerprint(inputs):
     return hashlib.sha256(json.dumps(inputs, sort_keys=True, separators=(",", ":")).encode("utf-8")).hexdigest()
 
 
+def release(version):
+    """The leading numeric release of a version, as a tuple: 3.21.0rc1 gives (3, 21, 0)."""
+    match = re.match(r"[0-9]+(?:\.[0-9]+)*", version.strip())
+    return tuple(int(part) for part in match.group(0).split(".")) if match else ()
+
+
 def too_old(found, minimum):
     """Whether the version ``found`` (None when missing) is older than ``minimum``."""
-    return not found or LooseVersion(found) < LooseVersion(minimum)
+    return not found or release(found) < release(minimum)
 
 
 def missing_libraries(libraries, versions):
