@@ -127,7 +127,7 @@ def measure(size, options, work):
     with open(ping, "w") as handle:
         json.dump(PING_PLAY, handle)
     rows = []
-    for _ in range(options.runs):
+    while len(rows) < options.runs:
         load = os.getloadavg()[0]
         site = timed_playbook("wgnet.containers.site", inventory, site_env)
         floor = timed_playbook(ping, inventory, env)

@@ -17,8 +17,8 @@ def live(**changes):
     return state
 
 
-def recorded(backend="userspace", inotify=4096, inputs=INPUTS):
-    text = json.dumps(installstate.make_record("/opt/wgnet/venv/bin/python", backend, inputs, inotify))
+def recorded(backend="userspace", inotify=4096):
+    text = json.dumps(installstate.make_record("/opt/wgnet/venv/bin/python", backend, INPUTS, inotify))
     return installstate.parse_record(text)
 
 
