@@ -18,7 +18,9 @@ host keeps its slice as the fleet grows.
 
 Run as root from the repo root, machine set up (scripts/machine-setup.sh, scripts/venv.sh,
 scripts/molecule-deps.sh):
-    .venv/bin/python bench/fleet_scale.py [--hosts 1,2,4,8] [--apps 10] [--runs 2] [--plot docs/fleet_scale.png] [--keep]
+    .venv/bin/python bench/fleet_scale.py [--hosts 1,2,4,8] [--apps 10] [--runs 2] [--plot docs/fleet_scale.png]
+        [--results figures.json] [--keep]
+    .venv/bin/python bench/fleet_scale.py --from-results figures.json --plot docs/fleet_scale.png
 """
 
 import argparse
@@ -174,16 +176,8 @@ def plot(rows, apps, path):
     figure.savefig(path, dpi=100)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--hosts", default="1,2,4,8", help="fleet sizes, Docker hosts, comma-separated, growing")
-    parser.add_argument("--apps", type=int, default=10, help="app containers per Docker host")
-    parser.add_argument("--runs", type=int, default=2, help="timed no-change runs per size (the median is shown)")
-    parser.add_argument("--prefix", default="fsb-", help="prefix of the bench's hosts and network")
-    parser.add_argument("--collection", help="a collections path whose wgnet.containers runs the timed site.yml (the code before a change)")
-    parser.add_argument("--plot", help="write the plot to this PNG")
-    parser.add_argument("--keep", action="store_true", help="leave the hosts for another run")
-    options = parser.parse_args()
+def measure_sizes(options):
+    """The figures of each fleet size, printed (and saved with --results) as each one ends."""
     sizes = [int(size) for size in options.hosts.split(",")]
     run(["bash", os.path.join(REPO, "scripts", "molecule-deps.sh")])
     print("machine: %s, %d cores; %s; load before: %.2f (the machine is shared)" % (
@@ -195,10 +189,33 @@ def main():
                 rows.append(measure(size, options, work))
                 print_table(rows[-1:], options.apps)
                 sys.stdout.flush()
+                if options.results:
+                    with open(options.results, "w") as handle:
+                        json.dump(rows, handle, indent=1)
         finally:
             if not options.keep:
                 hub, docker_hosts = host_names(options.prefix, max(sizes))
                 remove_hosts(options.prefix, [hub] + docker_hosts)
+    return rows
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hosts", default="1,2,4,8", help="fleet sizes, Docker hosts, comma-separated, growing")
+    parser.add_argument("--apps", type=int, default=10, help="app containers per Docker host")
+    parser.add_argument("--runs", type=int, default=2, help="timed no-change runs per size (the median is shown)")
+    parser.add_argument("--prefix", default="fsb-", help="prefix of the bench's hosts and network")
+    parser.add_argument("--collection", help="a collections path whose wgnet.containers runs the timed site.yml (the code before a change)")
+    parser.add_argument("--plot", help="write the plot to this PNG")
+    parser.add_argument("--keep", action="store_true", help="leave the hosts for another run")
+    parser.add_argument("--results", help="append each size's figures to this JSON file as they come")
+    parser.add_argument("--from-results", help="measure nothing: print and plot the figures of this JSON file")
+    options = parser.parse_args()
+    if options.from_results:
+        with open(options.from_results) as handle:
+            rows = json.load(handle)
+    else:
+        rows = measure_sizes(options)
     print()
     print_table(rows, options.apps)
     if options.plot:
