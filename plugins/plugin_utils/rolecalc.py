@@ -13,9 +13,8 @@ __metaclass__ = type
 
 import re
 
-from ansible.module_utils.compat.version import LooseVersion
-
 from ansible_collections.wgnet.containers.plugins.module_utils.common.errors import WgnetError
+from ansible_collections.wgnet.containers.plugins.module_utils.common.installstate import too_old
 from ansible_collections.wgnet.containers.plugins.module_utils.keys.derive import KeyDeriver, public_key
 from ansible_collections.wgnet.containers.plugins.module_utils.keys.fleet import host_slice, whole_number
 from ansible_collections.wgnet.containers.plugins.module_utils.keys.pool import paired_addresses
@@ -108,16 +107,12 @@ def attach_interfaces(allocation, derived_keys, selected, settings):
     return interfaces + [{"container": name, "state": "absent"} for name in allocation.get("detach") or []]
 
 
-def _too_old(found, minimum):
-    return not found or LooseVersion(found) < LooseVersion(minimum)
-
-
 def python_missing(libs, found):
     """The libraries ({name, min_version}) that ``found`` ({name: version or None}) lacks or has too old.
 
     Each comes back with ``found``, the version there (None when missing).
     """
-    return [dict(lib, found=found.get(lib["name"])) for lib in libs if _too_old(found.get(lib["name"]), lib["min_version"])]
+    return [dict(lib, found=found.get(lib["name"])) for lib in libs if too_old(found.get(lib["name"]), lib["min_version"])]
 
 
 def python_sources(candidates, packages, version_pattern):
@@ -133,7 +128,7 @@ def python_sources(candidates, packages, version_pattern):
         lib = result["item"]
         match = re.search(version_pattern, result.get("stdout") or "", re.MULTILINE)
         version = match.group(1) if match else ""
-        if result.get("rc", 1) == 0 and not _too_old(version, lib["min_version"]):
+        if result.get("rc", 1) == 0 and not too_old(version, lib["min_version"]):
             sources["distro"].append(packages[lib["name"]])
         else:
             sources["pip"].append("%s>=%s" % (lib["name"], lib["min_version"]))
