@@ -3,16 +3,18 @@
 Runs `ansible-playbook` with the wgnet.containers.hub role against a "hub host"
 (a network namespace of this machine, reached through an interpreter wrapper):
   1. from nothing: keys derived on the controller, the hub brought up with every peer;
-  2. again with nothing to change (the pool's public keys come from the controller's cache);
-  3. again with nothing to change and an empty cache (every key derived again);
+  2. again with nothing to change (the hub's live pool matches its record: nothing derived, no cache);
+  3. again after one pool peer was removed by hand (the live pool no longer matches the record:
+     every key derived again, the peer put back);
 and, in the same run, the anchors by hand: `wg setconf` of the same peers on a fresh wireguard-go
 plus the derivation in process (OpenSSL), and `wg show dump` of the live hub; each run of the role
-is printed as a ratio to its anchor.
+is printed as a ratio to its anchor, with the load average before it (the machine may be shared).
 Run as root from the repo root: .venv/bin/python bench/hub_pool.py [--pool 10.80.0.0/16]
 """
 
 import argparse
 import base64
+import ipaddress
 import os
 import platform
 import subprocess
@@ -33,6 +35,10 @@ from wgtest import run_role, wait_for  # noqa: E402
 
 # wg-quick's own keys, which wg(8) does not take, and the port, which the live hub holds.
 WG_QUICK_ONLY = ("ListenPort", "Address", "MTU", "Table", "DNS", "PreUp", "PostUp", "PreDown", "PostDown", "SaveConfig")
+
+
+def load():
+    return os.getloadavg()[0]
 
 
 def run(workdir, extra):
@@ -82,31 +88,35 @@ def main():
     with open(wrapper, "w") as handle:
         handle.write("#!/bin/sh\nexec ip netns exec %s %s \"$@\"\n" % (netns, sys.executable))
     os.chmod(wrapper, 0o755)
-    pool_base = args.pool.split("/")[0].rsplit(".", 2)[0]
+    hub_address = str(ipaddress.ip_network(args.pool).broadcast_address - 1)
     extra = {"wgnet_seed": base64.b64encode(os.urandom(32)).decode(), "wgnet_additional": "Z2VuLTE=",
-             "wgnet_pool": args.pool, "wgnet_hub_address": pool_base + ".255.254", "wgnet_python": wrapper,
+             "wgnet_pool": args.pool, "wgnet_hub_address": hub_address, "wgnet_python": wrapper,
              "wgnet_backend": "userspace", "wgnet_hub_forward": False,
              "wgnet_hub_config_path": os.path.join(workdir, "etc", "wg0.conf"),
-             "wgnet_controller_cache": os.path.join(workdir, "cache")}
+             "wgnet_state_dir": os.path.join(workdir, "state")}
+    wg = ["ip", "netns", "exec", netns, "wg"]
     try:
-        first = run(workdir, extra)
-        again = run(workdir, extra)
-        extra["wgnet_controller_cache"] = os.path.join(workdir, "cache-empty")
-        cold = run(workdir, extra)
-        peers = subprocess.run(["ip", "netns", "exec", netns, "wg", "show", "wg0", "peers"], check=True,
-                               capture_output=True, text=True).stdout.split()
-        dump = timed("ip", "netns", "exec", netns, "wg", "show", "wg0", "dump")
+        first = (load(),) + run(workdir, extra)
+        again = (load(),) + run(workdir, extra)
+        peers = subprocess.run(wg + ["show", "wg0", "peers"], check=True, capture_output=True, text=True).stdout.split()
+        subprocess.run(wg + ["set", "wg0", "peer", peers[0], "remove"], check=True)
+        drift = (load(),) + run(workdir, extra)
+        dump_load = load()
+        dump = timed(*wg, "show", "wg0", "dump")
+        anchor_load = load()
         anchor, derived, setconf = anchor_from_nothing(netns, extra, extra["wgnet_hub_config_path"])
-        print("machine: %s, %d cores, Python %s" % (platform.platform(), os.cpu_count(), platform.python_version()))
+        print("machine: %s, %d cores, Python %s; shared with other jobs: the load average before each line"
+              % (platform.platform(), os.cpu_count(), platform.python_version()))
         print("pool: %s, hub peers live: %d" % (args.pool, len(peers)))
-        print("%-58s %7.2f s (derive %.2f s + wg setconf %.2f s)"
-              % ("anchor: by hand from nothing", anchor, derived, setconf))
-        print("%-58s %7.2f s" % ("anchor: wg show dump of the live hub", dump))
-        print("%-58s %7.2f s (changed=%d, %.2f x its anchor)"
-              % ("hub role from nothing (derive + apply)", first[0], first[1], first[0] / anchor))
-        for label, (elapsed, changed) in (("hub role again, nothing to change (keys from cache)", again),
-                                          ("hub role again, nothing to change, empty cache", cold)):
-            print("%-58s %7.2f s (changed=%d, %.2f x wg show dump)" % (label, elapsed, changed, elapsed / dump))
+        print("%-62s %7.2f s (derive %.2f s + wg setconf %.2f s; load %.1f)"
+              % ("anchor: by hand from nothing", anchor, derived, setconf, anchor_load))
+        print("%-62s %7.2f s (load %.1f)" % ("anchor: wg show dump of the live hub", dump, dump_load))
+        print("%-62s %7.2f s (changed=%d, %.2f x its anchor; load %.1f)"
+              % ("hub role from nothing (derive + apply)", first[1], first[2], first[1] / anchor, first[0]))
+        for label, (before, elapsed, changed) in (("hub role again, nothing to change (nothing derived)", again),
+                                                  ("hub role again, one pool peer removed by hand", drift)):
+            print("%-62s %7.2f s (changed=%d, %.2f x wg show dump; load %.1f)"
+                  % (label, elapsed, changed, elapsed / dump, before))
     finally:
         subprocess.run(["ip", "netns", "exec", netns, "pkill", "-f", "wireguard-go -f wg0"], check=False)
         subprocess.run(["ip", "netns", "del", netns], check=False)

@@ -54,6 +54,25 @@ def test_zero_values_are_the_defaults_and_peers_stay_apart():
     assert stats[first] == {"latest_handshake": 0, "transfer_rx": 7, "transfer_tx": 0}
 
 
+def test_a_quiet_peer_as_wireguard_go_writes_it():
+    """The lines of a peer with no handshake and nothing but defaults, skipped at once: a hub's usual peer."""
+    quiet, busy = key(), key()
+    reply = "\n".join(["private_key=" + "0" * 64, "listen_port=51820",
+                       "public_key=" + hexkey(quiet), "preshared_key=" + "0" * 64, "protocol_version=1",
+                       "last_handshake_time_sec=0", "last_handshake_time_nsec=0", "tx_bytes=0", "rx_bytes=0",
+                       "persistent_keepalive_interval=0", "allowed_ip=fd00::1/128", "allowed_ip=10.0.0.1/32",
+                       "public_key=" + hexkey(busy), "preshared_key=" + "0" * 64, "protocol_version=1",
+                       "endpoint=192.0.2.1:5", "last_handshake_time_sec=9", "last_handshake_time_nsec=0", "tx_bytes=0",
+                       "rx_bytes=0", "persistent_keepalive_interval=0", "allowed_ip=10.0.0.2/32", "errno=0", "", ""]).encode()
+    config, stats = parse_get(reply)
+    assert config["peers"] == {
+        quiet: {"endpoint": None, "allowed_ips": ["10.0.0.1/32", "fd00::1/128"], "persistent_keepalive": 0,
+                "preshared_key": None},
+        busy: {"endpoint": "192.0.2.1:5", "allowed_ips": ["10.0.0.2/32"], "persistent_keepalive": 0, "preshared_key": None}}
+    assert stats == {quiet: {"latest_handshake": 0, "transfer_rx": 0, "transfer_tx": 0},
+                     busy: {"latest_handshake": 9, "transfer_rx": 0, "transfer_tx": 0}}
+
+
 @pytest.mark.parametrize("reply", [b"errno=-22\n\n", b"private_key=%s\npublic_key=%s\nerrno=22\n\n" % (b"0" * 64, b"1" * 64)])
 def test_a_failed_get_says_its_errno(reply):
     with pytest.raises(UapiError, match=r"^get failed: Invalid argument \(errno 22\)$"):
