@@ -140,10 +140,9 @@ def plan_files(params, desired):
     return files
 
 
-def check_writable(files):
-    """Refuse, before anything changes, a file the hub could not write (named by its option)."""
-    for index, (path, _content, _mode) in enumerate(files):
-        option = "config_path" if index == 0 else "forward"
+def check_writable(paths):
+    """Refuse, before anything changes, a file the hub could not write: (path, the option that names it)."""
+    for path, option in paths:
         if os.path.isdir(path):
             raise WgnetError.about(option, "%s is a folder; give the path of a file" % path)
         folder = os.path.dirname(path)
@@ -208,7 +207,8 @@ def remove_hub(host, wanted, params):
 def apply_hub(host, plan, params):
     desired = plan.wanted.desired
     files = plan_files(params, desired)
-    check_writable(files)
+    paths = list(zip([path for path, _content, _mode in files], ("config_path", "forward")))
+    check_writable(paths + ([(record_path(params), "pool_record")] if records_pool(params) else []))
     written, previous = [], []
     for path, content, mode in files:
         old = read_text(path)
@@ -235,7 +235,7 @@ def apply_hub(host, plan, params):
 
 def record_pool(host, params, desired):
     """Record the fingerprint of the pool just applied with its keys, and the digest of its peers."""
-    if not (params["pool_fingerprint"] and has_pool_keys(params)):
+    if not records_pool(params):
         return []
     pool = {k: p for k, p in desired["device"]["peers"].items() if k not in extra_peer_keys(params)}
     record = {"fingerprint": params["pool_fingerprint"], "digest": pool_digest(pool)}
@@ -245,6 +245,10 @@ def record_pool(host, params, desired):
     if not host.check_mode:
         write_json(path, record)
     return ["write %s" % path]
+
+
+def records_pool(params):
+    return bool(params["pool_fingerprint"]) and has_pool_keys(params)
 
 
 def read_record(path):

@@ -152,13 +152,6 @@ def paired_addresses(address, pools, host_routes=False):
 GENERATION_LENGTH = 16
 
 
-def pool_fingerprint(deriver, pool, exclude):
-    """Names one (seed, additional, pool, exclude): from a public key, so it reveals no more than one."""
-    canary = deriver.public_key(str(parse_pool(pool).network_address))
-    text = json.dumps([canary, str(parse_pool(pool)), sorted(str(parse_address(a, "exclude")) for a in exclude)])
-    return hashlib.sha256(text.encode("ascii")).hexdigest()
-
-
 def generation_fingerprint(deriver, overrides=None):
     """Names one key generation (seed, additional and the per-address overrides) without revealing them.
 

@@ -30,11 +30,11 @@ def test_files_it_cannot_write_are_refused_by_option(tmp_path):
     folder = tmp_path / "folder"
     folder.mkdir()
     with pytest.raises(WgnetError, match="^config_path: .* is a folder; give the path of a file$"):
-        wghub.check_writable([(str(folder), "", 0o600)])
+        wghub.check_writable([(str(folder), "config_path")])
     (tmp_path / "file").write_text("")
     with pytest.raises(WgnetError, match="^forward: .*/file/sub/x.conf cannot be written: .*/file is not a folder$"):
-        wghub.check_writable([(str(tmp_path / "ok.conf"), "", 0o600), (str(tmp_path / "file/sub/x.conf"), "", 0o644)])
-    wghub.check_writable([(str(tmp_path / "new/folder/wg0.conf"), "", 0o600)])
+        wghub.check_writable([(str(tmp_path / "ok.conf"), "config_path"), (str(tmp_path / "file/sub/x.conf"), "forward")])
+    wghub.check_writable([(str(tmp_path / "new/folder/wg0.conf"), "config_path")])
 
 
 POOL, HUB = "10.0.42.0/24", "10.0.42.254"
