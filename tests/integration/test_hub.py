@@ -170,3 +170,32 @@ def test_a_switch_that_fails_halfway_is_undone(hub_host):
     assert result["msg"] == "listen_port 51821 is already in use on the host; wg0 was put back as it was, nothing changed"
     assert live() == before
     assert open(hub_host.config).read() == config, "the wg-quick file would bring up other keys at boot"
+
+
+def test_a_hub_that_runs_its_recorded_pool_needs_no_keys(hub_host, tmp_path):
+    """The role's no-change path: the live pool vouched for by its digest, on a real wireguard-go."""
+    deriver = KeyDeriver(base64.b64encode(os.urandom(32)).decode(), base64.b64encode(b"gen-1").decode())
+    record = str(tmp_path / "state" / "hub-wg0-pool.json")
+    keyed = hub_args(hub_host, deriver, pool_fingerprint="gen-1", pool_record=record)
+    bare = dict(keyed, pool_public_keys=[])
+    first = run_module("wg_hub", keyed, netns=hub_host.netns)
+    assert first["changes"][-1] == "write %s" % record and stat.S_IMODE(os.stat(record).st_mode) == 0o600
+    assert deriver.private_key(HUB_ADDRESS) not in open(record).read()
+
+    again = run_module("wg_hub", bare, netns=hub_host.netns)
+    assert again["changed"] is False and again["pool_keys_needed"] is False, again.get("msg")
+    assert again["interface"]["peer_count"] == 253
+    predicted = run_module("wg_hub", dict(bare, listen_port=51821), check_mode=True, netns=hub_host.netns)
+    assert predicted["changes"] == ["set listen_port 51821", "write %s" % hub_host.config]
+
+    show = ["ip", "netns", "exec", hub_host.netns, "wg", "show", "wg0"]
+    removed = deriver.public_key("10.79.0.7")
+    sh(*show[:-2], "set", "wg0", "peer", removed, "remove")
+    needed = run_module("wg_hub", bare, netns=hub_host.netns)
+    assert needed["pool_keys_needed"] and not needed["changed"]
+    assert needed["pool_keys_reason"] == "the live pool peers of wg0 differ from those recorded in %s" % record
+    assert removed not in sh(*show, "peers").stdout
+    back = run_module("wg_hub", keyed, netns=hub_host.netns)
+    assert back["changes"] == ["add peer %s" % removed]
+    assert [p["public_key"] for p in back["diff"]["after"]["peers"]] == [removed] and back["diff"]["before"]["peers"] == []
+    assert run_module("wg_hub", bare, netns=hub_host.netns)["changed"] is False
