@@ -17,6 +17,7 @@ import base64
 import ipaddress
 import os
 import platform
+import signal
 import subprocess
 import sys
 import tempfile
@@ -55,7 +56,7 @@ def timed(*command, **kwargs):
     return time.monotonic() - start
 
 
-def anchor_from_nothing(netns, extra, config_path):
+def anchor_from_nothing(netns, extra, config_path, name):
     """By hand: derive the pool's public keys in process, then `wg setconf` them on a new wireguard-go."""
     start = time.monotonic()
     KeyDeriver(extra["wgnet_seed"], extra["wgnet_additional"]).derive_many(
@@ -66,22 +67,31 @@ def anchor_from_nothing(netns, extra, config_path):
     stripped = config_path + ".wg"
     with os.fdopen(os.open(stripped, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
         handle.writelines(lines)
-    process = subprocess.Popen(["ip", "netns", "exec", netns, "wireguard-go", "-f", "wgbanchor"],
+    process = subprocess.Popen(["ip", "netns", "exec", netns, "wireguard-go", "-f", name],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_for(lambda: os.path.exists("/var/run/wireguard/wgbanchor.sock"), "anchor socket")
-        setconf = timed("ip", "netns", "exec", netns, "wg", "setconf", "wgbanchor", stripped)
+        wait_for(lambda: os.path.exists("/var/run/wireguard/%s.sock" % name), "anchor socket")
+        setconf = timed("ip", "netns", "exec", netns, "wg", "setconf", name, stripped)
     finally:
         process.terminate()
         process.wait()
     return derived + setconf, derived, setconf
 
 
+def stop_processes_of(netns):
+    """Stop the processes this run started in its namespace (the hub's wireguard-go), by their ids."""
+    pids = subprocess.run(["ip", "netns", "pids", netns], capture_output=True, text=True, check=False).stdout.split()
+    for pid in pids:
+        os.kill(int(pid), signal.SIGTERM)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pool", default="10.80.0.0/16")
     args = parser.parse_args()
-    netns = "wgt-hubbench-" + uuid.uuid4().hex[:6]
+    tag = uuid.uuid4().hex[:6]
+    # wireguard-go's sockets are in one folder for every namespace of the machine: names of this run's own.
+    netns, name = "wgt-hubbench-" + tag, "wgbh" + tag
     subprocess.run(["ip", "netns", "add", netns], check=True)
     workdir = tempfile.mkdtemp()
     wrapper = os.path.join(workdir, "python-on-hub")
@@ -92,19 +102,19 @@ def main():
     extra = {"wgnet_seed": base64.b64encode(os.urandom(32)).decode(), "wgnet_additional": "Z2VuLTE=",
              "wgnet_pool": args.pool, "wgnet_hub_address": hub_address, "wgnet_python": wrapper,
              "wgnet_backend": "userspace", "wgnet_hub_forward": False,
-             "wgnet_hub_config_path": os.path.join(workdir, "etc", "wg0.conf"),
+             "wgnet_hub_config_path": os.path.join(workdir, "etc", name + ".conf"), "wgnet_hub_interface": name,
              "wgnet_state_dir": os.path.join(workdir, "state")}
     wg = ["ip", "netns", "exec", netns, "wg"]
     try:
         first = (load(),) + run(workdir, extra)
         again = (load(),) + run(workdir, extra)
-        peers = subprocess.run(wg + ["show", "wg0", "peers"], check=True, capture_output=True, text=True).stdout.split()
-        subprocess.run(wg + ["set", "wg0", "peer", peers[0], "remove"], check=True)
+        peers = subprocess.run(wg + ["show", name, "peers"], check=True, capture_output=True, text=True).stdout.split()
+        subprocess.run(wg + ["set", name, "peer", peers[0], "remove"], check=True)
         drift = (load(),) + run(workdir, extra)
         dump_load = load()
-        dump = timed(*wg, "show", "wg0", "dump")
+        dump = timed(*wg, "show", name, "dump")
         anchor_load = load()
-        anchor, derived, setconf = anchor_from_nothing(netns, extra, extra["wgnet_hub_config_path"])
+        anchor, derived, setconf = anchor_from_nothing(netns, extra, extra["wgnet_hub_config_path"], "wgba" + tag)
         print("machine: %s, %d cores, Python %s; shared with other jobs: the load average before each line"
               % (platform.platform(), os.cpu_count(), platform.python_version()))
         print("pool: %s, hub peers live: %d" % (args.pool, len(peers)))
@@ -118,7 +128,7 @@ def main():
             print("%-62s %7.2f s (changed=%d, %.2f x wg show dump; load %.1f)"
                   % (label, elapsed, changed, elapsed / dump, before))
     finally:
-        subprocess.run(["ip", "netns", "exec", netns, "pkill", "-f", "wireguard-go -f wg0"], check=False)
+        stop_processes_of(netns)
         subprocess.run(["ip", "netns", "del", netns], check=False)
 
 

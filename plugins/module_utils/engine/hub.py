@@ -243,7 +243,7 @@ def record_pool(host, params, desired):
     if read_record(path) == record:
         return []
     if not host.check_mode:
-        write_json(path, record)
+        write_json(path, record, folder_mode=0o755)  # a folder of records, none of them secret
     return ["write %s" % path]
 
 
