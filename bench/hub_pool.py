@@ -8,7 +8,9 @@ Runs `ansible-playbook` with the wgnet.containers.hub role against a "hub host"
      every key derived again, the peer put back);
 and, in the same run, the anchors by hand: `wg setconf` of the same peers on a fresh wireguard-go
 plus the derivation in process (OpenSSL), and `wg show dump` of the live hub; each run of the role
-is printed as a ratio to its anchor, with the load average before it (the machine may be shared).
+is printed as a ratio to its anchor, with the load average before it (the machine may be shared), and
+with the CPU seconds it cost: this process's, its children's (ansible-playbook, the modules, the derivation
+workers, wg) and the hub's wireguard-go's. On a shared machine the CPU seconds say more than the wall time.
 Run as root from the repo root: .venv/bin/python bench/hub_pool.py [--pool 10.80.0.0/16]
 """
 
@@ -42,12 +44,35 @@ def load():
     return os.getloadavg()[0]
 
 
+def namespace_cpu(netns):
+    """CPU seconds of the processes in the namespace (the hub's wireguard-go, which is no child of ours)."""
+    pids = subprocess.run(["ip", "netns", "pids", netns], capture_output=True, text=True, check=False).stdout.split()
+    ticks = 0
+    for pid in pids:
+        try:
+            with open("/proc/%s/stat" % pid) as handle:
+                fields = handle.read().rpartition(")")[2].split()
+        except OSError:
+            continue  # ended meanwhile
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def measured(netns, work):
+    """(load before, wall seconds, CPU seconds, work's result) of ``work()``."""
+    before, wall, cpu = load(), time.monotonic(), namespace_cpu(netns)
+    times = os.times()
+    result = work()
+    after = os.times()
+    cpu = sum(after[i] - times[i] for i in range(4)) + namespace_cpu(netns) - cpu
+    return before, time.monotonic() - wall, cpu, result
+
+
 def run(workdir, extra):
-    result, elapsed = run_role("hub", workdir, extra)
+    result, _elapsed = run_role("hub", workdir, extra)
     if result.returncode:
         sys.exit("ansible-playbook failed:\n" + result.stdout[-3000:] + result.stderr[-2000:])
-    changed = result.stdout.rpartition("changed=")[2].split()[0]
-    return elapsed, int(changed)
+    return int(result.stdout.rpartition("changed=")[2].split()[0])
 
 
 def timed(*command, **kwargs):
@@ -106,27 +131,26 @@ def main():
              "wgnet_state_dir": os.path.join(workdir, "state")}
     wg = ["ip", "netns", "exec", netns, "wg"]
     try:
-        first = (load(),) + run(workdir, extra)
-        again = (load(),) + run(workdir, extra)
+        first = measured(netns, lambda: run(workdir, extra))
+        again = measured(netns, lambda: run(workdir, extra))
         peers = subprocess.run(wg + ["show", name, "peers"], check=True, capture_output=True, text=True).stdout.split()
         subprocess.run(wg + ["set", name, "peer", peers[0], "remove"], check=True)
-        drift = (load(),) + run(workdir, extra)
-        dump_load = load()
-        dump = timed(*wg, "show", name, "dump")
-        anchor_load = load()
-        anchor, derived, setconf = anchor_from_nothing(netns, extra, extra["wgnet_hub_config_path"], "wgba" + tag)
+        drift = measured(netns, lambda: run(workdir, extra))
+        dump = measured(netns, lambda: timed(*wg, "show", name, "dump"))
+        anchor = measured(netns, lambda: anchor_from_nothing(netns, extra, extra["wgnet_hub_config_path"], "wgba" + tag))
         print("machine: %s, %d cores, Python %s; shared with other jobs: the load average before each line"
               % (platform.platform(), os.cpu_count(), platform.python_version()))
         print("pool: %s, hub peers live: %d" % (args.pool, len(peers)))
-        print("%-62s %7.2f s (derive %.2f s + wg setconf %.2f s; load %.1f)"
-              % ("anchor: by hand from nothing", anchor, derived, setconf, anchor_load))
-        print("%-62s %7.2f s (load %.1f)" % ("anchor: wg show dump of the live hub", dump, dump_load))
-        print("%-62s %7.2f s (changed=%d, %.2f x its anchor; load %.1f)"
-              % ("hub role from nothing (derive + apply)", first[1], first[2], first[1] / anchor, first[0]))
-        for label, (before, elapsed, changed) in (("hub role again, nothing to change (nothing derived)", again),
-                                                  ("hub role again, one pool peer removed by hand", drift)):
-            print("%-62s %7.2f s (changed=%d, %.2f x wg show dump; load %.1f)"
-                  % (label, elapsed, changed, elapsed / dump, before))
+        line = "%-56s %6.2f s, CPU %6.2f s (%s; load %.1f)"
+        print(line % ("anchor: by hand from nothing", anchor[1], anchor[2],
+                      "derive %.2f s + wg setconf %.2f s" % anchor[3][1:], anchor[0]))
+        print(line % ("anchor: wg show dump of the live hub", dump[1], dump[2], "", dump[0]))
+        print(line % ("hub role from nothing (derive + apply)", first[1], first[2], "changed=%d, %.2f x its anchor, CPU %.2f x"
+                      % (first[3], first[1] / anchor[1], first[2] / anchor[2]), first[0]))
+        for label, (before, wall, cpu, changed) in (("hub role again, nothing to change (nothing derived)", again),
+                                                    ("hub role again, one pool peer removed by hand", drift)):
+            print(line % (label, wall, cpu, "changed=%d, %.2f x wg show dump, CPU %.2f x" % (changed, wall / dump[1], cpu / max(dump[2], 0.01)),
+                          before))
     finally:
         stop_processes_of(netns)
         subprocess.run(["ip", "netns", "del", netns], check=False)
