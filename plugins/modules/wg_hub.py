@@ -27,7 +27,7 @@ description:
     C(/etc/sysctl.d/90-wgnet-NAME.conf).
   - The diff lists at most 10 of the peers that change, and counts the others and all peers; the
     returned facts list none.
-  - A run with nothing to change need not derive the pool's keys: give O(pool_fingerprint) without keys.
+  - A run with nothing to change need not derive the pool's keys; give O(pool_fingerprint) without keys.
     The hub then takes its live pool peers as the pool if they are what it applied under that
     fingerprint (their digest equals the one it recorded in O(pool_record) when it applied them with
     their keys), and otherwise changes nothing and returns RV(pool_keys_needed).
@@ -96,7 +96,7 @@ options:
         keys and allowed IPs) in O(pool_record).
       - Without keys, the run reads the live pool peers (every peer not in O(peers)) and uses them as the pool
         only if the record names this fingerprint and the digest of those peers equals the recorded one.
-        Otherwise nothing changes and RV(pool_keys_needed) is true: run again with the keys.
+        Otherwise nothing changes and RV(pool_keys_needed) is true; run again with the keys.
     type: str
   pool_record:
     description: The hub's record of the pool it applied, mode 0600. Defaults to C(/var/lib/wgnet/hub-NAME-pool.json).
