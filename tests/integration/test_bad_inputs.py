@@ -143,7 +143,7 @@ HUB = [
     ({"config_path": "/etc"}, "config_path: /etc is a folder; give the path of a file"),
     ({"config_path": "/etc/hostname/wg0.conf"}, "config_path: /etc/hostname/wg0.conf cannot be written"),
     ({"state": "bogus"}, "value of state must be one of: present, absent"),
-    ({"pool_fingerprint": "gen-1"}, "missing parameter(s) required by 'pool_fingerprint': pool"),
+    ({"pool_fingerprint": "gen-1"}, "pool_fingerprint: names the keys of a pool; give the pool too"),
     ({"pool": ["10.79.0.0/30"], "pool_public_keys": [OTHER, B64], "pool_fingerprint": "gen-1", "pool_record": "/etc"},
      "pool_record: /etc is a folder; give the path of a file"),
 ]

@@ -68,7 +68,6 @@ def hub_options():
 HUB_RULES = dict(
     mutually_exclusive=[("private_key", "private_key_path"), ("pool_public_keys", "pool_public_keys_text")],
     required_if=[("state", "present", ("private_key", "private_key_path"), True)],
-    required_by={"pool_fingerprint": "pool"},
 )
 
 
@@ -79,6 +78,8 @@ class PoolKeysNeeded(Exception):
 def hub_wanted(params):
     """The hub as an interface of the host's own namespace, its pool's peers included: no default route."""
     check_name(params["name"])
+    if params["pool_fingerprint"] and not params["pool"]:
+        raise WgnetError.about("pool_fingerprint", "names the keys of a pool; give the pool too")
     desired = None
     if params["state"] == "present":
         desired = desired_state(private_key_from(params), params["peers"], params["listen_port"], params["fwmark"],

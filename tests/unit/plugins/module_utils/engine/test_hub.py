@@ -156,3 +156,10 @@ def test_the_other_peers_are_not_part_of_the_pool(hub, tmp_path):
 def test_absent_removes_the_record_too(hub, tmp_path):
     result = wghub.reconcile_hub(hub, hub_params(tmp_path, state="absent"))
     assert "remove %s" % (tmp_path / "record.json") in result["changes"] and not (tmp_path / "record.json").exists()
+
+
+def test_a_fingerprint_without_a_pool_is_refused_by_name(tmp_path):
+    host = FakeHost(FakeNamespace("/proc/self/ns/net"))
+    with pytest.raises(WgnetError, match="^pool_fingerprint: names the keys of a pool; give the pool too$"):
+        wghub.reconcile_hub(host, hub_params(tmp_path, pool=[], pool_exclude=[]))
+    assert FakeHost.devices == {}
