@@ -56,7 +56,7 @@ def new_key():
 
 
 PRIVATE = new_key()
-KEYS = [new_key() for _ in range(253)]
+KEYS = [new_key() for _index in range(253)]
 
 
 @pytest.fixture
@@ -125,7 +125,7 @@ def test_no_interface_asks_for_the_keys(tmp_path):
 
 
 def test_a_new_generation_lists_ten_changed_peers_and_counts_the_rest(hub, tmp_path):
-    new_keys = [new_key() for _ in KEYS]
+    new_keys = [new_key() for _key in KEYS]
     hub.check_mode = True
     predicted = wghub.reconcile_hub(hub, hub_params(tmp_path, new_keys, pool_fingerprint="gen-2"))
     assert predicted["changes"][-1] == "write %s" % (tmp_path / "record.json")
