@@ -18,7 +18,7 @@ export ANSIBLE_ASYNC_DIR="$ANSIBLE_HOME/async"
 # Ansible's temporary folder on the hosts it manages: on this machine (connection local) it would be
 # ~root/.ansible/tmp, whatever HOME says; on the Docker-in-Docker hosts, this path inside them.
 export ANSIBLE_REMOTE_TMP="$ANSIBLE_HOME/remote-tmp"
-# pip's wheels, ansible-lint's and ansible-compat's caches, the hub role's key cache.
+# pip's wheels, ansible-lint's and ansible-compat's caches.
 export XDG_CACHE_HOME="$_wgnet_repo/.cache/xdg"
 # A home folder for Molecule: its docker driver keeps async jobs in $HOME/.ansible_async, whatever
 # ANSIBLE_ASYNC_DIR says (scripts/demo.sh and tests/integration/test_molecule.py run it with this HOME).

@@ -89,19 +89,6 @@ options:
         what O(wgnet.containers.wg_hub#module:pool_public_keys_text) takes.
     type: bool
     default: false
-  cache_dir:
-    description:
-      - With O(pool), keep the pool's public keys in this folder on the machine that runs the module
-        (the controller), and reuse them while the seed, O(additional), O(pool) and O(exclude) are the
-        same. Deriving a /16 costs seconds; reading it back, a fraction of one.
-      - A cache entry is named by a fingerprint of the public key of the pool's network address and of
-        the pool's description, so it holds and reveals nothing that the public keys do not. Private keys
-        are never cached.
-      - The cache is not trusted as it stands. Each entry carries a MAC keyed from the seed, so an entry
-        that someone replaced (to make the hub accept a key of theirs) or that is malformed is derived
-        again and rewritten. The folder is made 0700; an existing one must belong to the user that runs
-        the module and be writable by no one else, or the module fails naming O(cache_dir).
-    type: path
   require_strong_seed:
     description:
       - Fail when O(seed) decodes to fewer than 16 bytes. The collection's roles set it unless the
@@ -164,10 +151,6 @@ public_keys_text:
   description: The public keys of O(addresses) or O(pool), in order, one per line.
   returned: when O(public_keys_text=true)
   type: str
-cached:
-  description: Whether the keys of O(pool) were read from O(cache_dir) instead of derived.
-  returned: when O(cache_dir) is given
-  type: bool
 private_key:
   description: The base64 private key of O(address).
   returned: when O(address) is given and O(return_private_key=true)
@@ -198,7 +181,6 @@ from ansible_collections.wgnet.containers.plugins.module_utils.keys.derive impor
     parse_address,
 )
 from ansible_collections.wgnet.containers.plugins.module_utils.keys.pool import pool_hosts
-from ansible_collections.wgnet.containers.plugins.module_utils.keys.poolcache import cached_pool_keys
 
 
 def override(entries, seed, overrides, include_private):
@@ -222,16 +204,13 @@ def main():
             addresses=dict(type="list", elements="str"),
             pool=dict(type="str"),
             exclude=dict(type="list", elements="str", default=[]),
-            cache_dir=dict(type="path"),
             public_keys_text=dict(type="bool", default=False),
             additional_overrides=dict(type="dict", default={}),
             return_private_key=dict(type="bool", default=False),
             require_strong_seed=dict(type="bool", default=False),
         ),
         required_one_of=[("address", "addresses", "pool")],
-        mutually_exclusive=[("address", "addresses", "pool"), ("cache_dir", "return_private_key"),
-                            ("public_keys_text", "return_private_key")],
-        required_by={"cache_dir": "pool"},
+        mutually_exclusive=[("address", "addresses", "pool"), ("public_keys_text", "return_private_key")],
         supports_check_mode=True,
     )
     require_crypto(module)
@@ -240,10 +219,7 @@ def main():
     include_private = params["return_private_key"]
     with reported(module):
         deriver = KeyDeriver(params["seed"], params["additional"], params["require_strong_seed"])
-        if params["pool"] is not None and params["cache_dir"]:
-            keys, cached = cached_pool_keys(deriver, params["pool"], params["exclude"], params["cache_dir"])
-            result = {"derived_keys": keys, "cached": cached}
-        elif params["pool"] is not None:
+        if params["pool"] is not None:
             addresses = pool_hosts(params["pool"], params["exclude"])
             result = {"derived_keys": deriver.derive_many(addresses, include_private, option="pool")}
         elif params["addresses"] is not None:

@@ -25,7 +25,12 @@ description:
   - With O(forward), the host forwards between peers (so that a container on one host reaches a
     container on another) and sends no ICMP redirects; the settings are also written to
     C(/etc/sysctl.d/90-wgnet-NAME.conf).
-  - The diff and the returned facts list only the peers that change, and the number of peers.
+  - The diff lists at most 10 of the peers that change, and counts the others and all peers; the
+    returned facts list none.
+  - A run with nothing to change need not derive the pool's keys; give O(pool_fingerprint) without keys.
+    The hub then takes its live pool peers as the pool if they are what it applied under that
+    fingerprint (their digest equals the one it recorded in O(pool_record) when it applied them with
+    their keys), and otherwise changes nothing and returns RV(pool_keys_needed).
 author:
   - wgnet.containers maintainers (@wgnet)
 requirements:
@@ -83,6 +88,19 @@ options:
       - The same keys as one newline-separated text, as
         RV(wgnet.containers.wg_derived_key#module:public_keys_text) returns them; lighter for large pools.
     type: str
+  pool_fingerprint:
+    description:
+      - A name, never a secret, for the pool's keys (what they are derived from, and the pool), the same
+        whenever the keys are the same. The hub role makes it from the key generation and the pool.
+      - With the keys, the hub records it after applying them, with a digest of the pool peers (public
+        keys and allowed IPs) in O(pool_record).
+      - Without keys, the run reads the live pool peers (every peer not in O(peers)) and uses them as the pool
+        only if the record names this fingerprint and the digest of those peers equals the recorded one.
+        Otherwise nothing changes and RV(pool_keys_needed) is true; run again with the keys.
+    type: str
+  pool_record:
+    description: The hub's record of the pool it applied, mode 0600. Defaults to C(/var/lib/wgnet/hub-NAME-pool.json).
+    type: path
   forward:
     description: Forward between peers, without ICMP redirects, now and after a reboot.
     type: bool
@@ -91,7 +109,7 @@ options:
     description: The wg-quick file, written mode 0600. Defaults to C(/etc/wireguard/NAME.conf).
     type: path
   state:
-    description: V(present) or V(absent); V(absent) removes the interface and its config file.
+    description: V(present) or V(absent); V(absent) removes the interface, its config file, its sysctl file and its record.
     type: str
     choices: [present, absent]
     default: present
@@ -141,6 +159,17 @@ interface:
     peers_with_handshake: {description: Peers that have completed a handshake., type: int}
     public_key: {description: The hub's public key., type: str}
     listen_port: {description: Its UDP port., type: int}
+pool_keys_needed:
+  description:
+    - True when O(pool_fingerprint) was given without keys and the live pool peers are not known to be that
+      pool (no record of it, or peers that differ from the record). Nothing changed; run again with the keys.
+  returned: always
+  type: bool
+pool_keys_reason:
+  description: Why the keys are needed.
+  returned: when RV(pool_keys_needed) is true
+  type: str
+  sample: the live pool peers of wg0 differ from those recorded in /var/lib/wgnet/hub-wg0-pool.json
 reaped:
   description: As in M(wgnet.containers.wg_container_iface).
   returned: always

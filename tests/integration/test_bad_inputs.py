@@ -60,11 +60,6 @@ DERIVED = [
     ({"seed": SEED, "additional": "", "pool": "10.0.42.0/28", "public_keys_text": True, "return_private_key": True},
      "parameters are mutually exclusive: public_keys_text|return_private_key"),
     ({"seed": SEED, "additional": "", "address": "10.0.0.1", "bogus": 1}, "Unsupported parameters"),
-    # A cache others may write could make the hub accept a key someone else holds.
-    ({"seed": SEED, "additional": "", "pool": "10.0.42.0/28", "cache_dir": "/tmp"},
-     "cache_dir: /tmp belongs to uid 0 with mode 1777; give a folder of your own"),
-    ({"seed": SEED, "additional": "", "pool": "10.0.42.0/28", "cache_dir": "/etc/hostname"},
-     "cache_dir: /etc/hostname is not a folder"),
 ]
 
 # --- wg_container_iface and wg_container_ifaces, against a real container ---------------------
@@ -148,6 +143,9 @@ HUB = [
     ({"config_path": "/etc"}, "config_path: /etc is a folder; give the path of a file"),
     ({"config_path": "/etc/hostname/wg0.conf"}, "config_path: /etc/hostname/wg0.conf cannot be written"),
     ({"state": "bogus"}, "value of state must be one of: present, absent"),
+    ({"pool_fingerprint": "gen-1"}, "pool_fingerprint: names the keys of a pool; give the pool too"),
+    ({"pool": ["10.79.0.0/30"], "pool_public_keys": [OTHER, B64], "pool_fingerprint": "gen-1", "pool_record": "/etc"},
+     "pool_record: /etc is a folder; give the path of a file"),
 ]
 
 # --- wg_address_alloc, with its record in the case's folder --------------------------------------

@@ -22,6 +22,8 @@ class HubHost:
     def __init__(self, tmp_path):
         tag = uuid.uuid4().hex[:6]
         self.netns = "wgt-hubhost-" + tag
+        # wireguard-go's sockets are in one folder for every namespace of the machine: a name of its own.
+        self.name = "wgth" + tag
         self.veth = "wgtv" + tag
         sh("ip", "netns", "add", self.netns)
         sh("ip", "link", "add", self.veth, "type", "veth", "peer", "name", "eth0", "netns", self.netns)
@@ -33,8 +35,8 @@ class HubHost:
 
     def close(self):
         # The hub's wireguard-go lives in the namespace: stop it, then remove both.
-        run_module("wg_hub", {"address": [HUB_ADDRESS + "/24"], "listen_port": 51820, "state": "absent",
-                              "config_path": self.config}, netns=self.netns)
+        run_module("wg_hub", {"name": self.name, "address": [HUB_ADDRESS + "/24"], "listen_port": 51820,
+                              "state": "absent", "config_path": self.config}, netns=self.netns)
         sh("ip", "link", "del", self.veth, check=False)
         sh("ip", "netns", "del", self.netns, check=False)
 
@@ -47,7 +49,7 @@ def hub_host(tmp_path):
 
 
 def hub_args(host, deriver, **extra):
-    args = {"address": [HUB_ADDRESS + "/24"], "private_key": deriver.private_key(HUB_ADDRESS), "listen_port": 51820,
+    args = {"name": host.name, "address": [HUB_ADDRESS + "/24"], "private_key": deriver.private_key(HUB_ADDRESS), "listen_port": 51820,
             "pool": [POOL], "pool_exclude": [HUB_ADDRESS],
             "pool_public_keys": [k["public_key"] for k in deriver.derive_many(pool_hosts(POOL, [HUB_ADDRESS]))],
             "config_path": host.config, "backend": "userspace",
@@ -68,7 +70,7 @@ def test_hub_serves_the_pool_and_rekeys_live(hub_host):
     deriver = KeyDeriver(base64.b64encode(os.urandom(32)).decode(), base64.b64encode(b"gen-1").decode())
     args = hub_args(hub_host, deriver)
     predicted = run_module("wg_hub", args, check_mode=True, netns=hub_host.netns)
-    assert predicted["changed"] and "create interface wg0 (backend userspace)" in predicted["changes"]
+    assert predicted["changed"] and "create interface %s (backend userspace)" % hub_host.name in predicted["changes"]
     assert not os.path.exists(hub_host.config)
 
     first = run_module("wg_hub", args, netns=hub_host.netns)
@@ -87,7 +89,7 @@ def test_hub_serves_the_pool_and_rekeys_live(hub_host):
         kept_key = deriver.public_key("10.79.0.1")
 
         def handshakes():
-            out = sh("ip", "netns", "exec", hub_host.netns, "wg", "show", "wg0", "latest-handshakes").stdout
+            out = sh("ip", "netns", "exec", hub_host.netns, "wg", "show", hub_host.name, "latest-handshakes").stdout
             return dict(line.split() for line in out.splitlines())
 
         wait_for(lambda: int(handshakes()[kept_key]) > 0, "the first container's handshake")
@@ -117,7 +119,7 @@ def test_hub_rejects_a_key_list_that_does_not_match_the_pool(hub_host):
     args["pool_public_keys"] = args["pool_public_keys"][:-1]
     result = run_module("wg_hub", args, netns=hub_host.netns)
     assert result["failed"] and "pool_public_keys: has 252 keys but pool 10.79.0.0/24 has 253 addresses" in result["msg"]
-    assert "wg0" not in sh("ip", "-n", hub_host.netns, "-o", "link").stdout
+    assert hub_host.name not in sh("ip", "-n", hub_host.netns, "-o", "link").stdout
 
 
 def test_a_file_the_hub_cannot_write_fails_before_the_switch(hub_host, tmp_path):
@@ -128,7 +130,7 @@ def test_a_file_the_hub_cannot_write_fails_before_the_switch(hub_host, tmp_path)
 
     def live():
         """The hub's peers; sorted, as wireguard-go lists them in a Go map's random order."""
-        return sorted(sh("ip", "netns", "exec", hub_host.netns, "wg", "show", "wg0", "dump").stdout.splitlines()[1:])
+        return sorted(sh("ip", "netns", "exec", hub_host.netns, "wg", "show", hub_host.name, "dump").stdout.splitlines()[1:])
 
     peers = live()
     rotated = KeyDeriver(base64.b64encode(os.urandom(32)).decode(), base64.b64encode(b"gen-2").decode())
@@ -151,7 +153,7 @@ def test_a_switch_that_fails_halfway_is_undone(hub_host):
     assert run_module("wg_hub", hub_args(hub_host, deriver), netns=hub_host.netns)["changed"]
 
     def live():
-        show = ["ip", "netns", "exec", hub_host.netns, "wg", "show", "wg0"]
+        show = ["ip", "netns", "exec", hub_host.netns, "wg", "show", hub_host.name]
         return sh(*show, "public-key").stdout, sh(*show, "listen-port").stdout, sorted(sh(*show, "dump").stdout.splitlines()[1:])
 
     before, config = live(), open(hub_host.config).read()
@@ -167,6 +169,35 @@ def test_a_switch_that_fails_halfway_is_undone(hub_host):
         taken.kill()
         taken.wait()
     assert result["failed"] and result["option"] == "listen_port"
-    assert result["msg"] == "listen_port 51821 is already in use on the host; wg0 was put back as it was, nothing changed"
+    assert result["msg"] == "listen_port 51821 is already in use on the host; %s was put back as it was, nothing changed" % hub_host.name
     assert live() == before
     assert open(hub_host.config).read() == config, "the wg-quick file would bring up other keys at boot"
+
+
+def test_a_hub_that_runs_its_recorded_pool_needs_no_keys(hub_host, tmp_path):
+    """The role's no-change path: the live pool vouched for by its digest, on a real wireguard-go."""
+    deriver = KeyDeriver(base64.b64encode(os.urandom(32)).decode(), base64.b64encode(b"gen-1").decode())
+    record = str(tmp_path / "state" / "hub-pool.json")
+    keyed = hub_args(hub_host, deriver, pool_fingerprint="gen-1", pool_record=record)
+    bare = dict(keyed, pool_public_keys=[])
+    first = run_module("wg_hub", keyed, netns=hub_host.netns)
+    assert first["changes"][-1] == "write %s" % record and stat.S_IMODE(os.stat(record).st_mode) == 0o600
+    assert deriver.private_key(HUB_ADDRESS) not in open(record).read()
+
+    again = run_module("wg_hub", bare, netns=hub_host.netns)
+    assert again["changed"] is False and again["pool_keys_needed"] is False, again.get("msg")
+    assert again["interface"]["peer_count"] == 253
+    predicted = run_module("wg_hub", dict(bare, listen_port=51821), check_mode=True, netns=hub_host.netns)
+    assert predicted["changes"] == ["set listen_port 51821", "write %s" % hub_host.config]
+
+    show = ["ip", "netns", "exec", hub_host.netns, "wg", "show", hub_host.name]
+    removed = deriver.public_key("10.79.0.7")
+    sh(*show[:-2], "set", hub_host.name, "peer", removed, "remove")
+    needed = run_module("wg_hub", bare, netns=hub_host.netns)
+    assert needed["pool_keys_needed"] and not needed["changed"]
+    assert needed["pool_keys_reason"] == "the live pool peers of %s differ from those recorded in %s" % (hub_host.name, record)
+    assert removed not in sh(*show, "peers").stdout
+    back = run_module("wg_hub", keyed, netns=hub_host.netns)
+    assert back["changes"] == ["add peer %s" % removed]
+    assert [p["public_key"] for p in back["diff"]["after"]["peers"]] == [removed] and back["diff"]["before"]["peers"] == []
+    assert run_module("wg_hub", bare, netns=hub_host.netns)["changed"] is False

@@ -21,8 +21,7 @@ def example_vars():
 
 def test_the_example_seed_is_a_placeholder_the_hub_role_refuses(tmp_path):
     state = tmp_path / "state"
-    extra = dict(example_vars(), wgnet_state_dir=str(state), wgnet_controller_cache=str(tmp_path / "cache"),
-                 wgnet_hub_interface="wgtweak0", wgnet_python=os.sys.executable)
+    extra = dict(example_vars(), wgnet_state_dir=str(state), wgnet_hub_interface="wgtweak0", wgnet_python=os.sys.executable)
     result, _seconds = run_role("hub", str(tmp_path), extra)
     assert result.returncode != 0
     assert "seed: decodes to only 11 bytes, fewer than the 16 required; make a strong one with: head -c 32 " \

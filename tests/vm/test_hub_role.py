@@ -37,7 +37,7 @@ def test_the_hub_role_brings_up_a_pool_on_the_kernel(tmp_path):
     extra = {"wgnet_seed": seed, "wgnet_additional": additional, "wgnet_pool": POOL, "wgnet_hub_address": HUB_ADDRESS,
              "wgnet_hub_interface": NAME, "wgnet_hub_listen_port": PORT, "wgnet_backend": "auto",
              "wgnet_python": sys.executable, "wgnet_hub_forward": False, "wgnet_hub_config_path": str(config),
-             "wgnet_controller_cache": str(tmp_path / "cache"), "wgnet_state_dir": str(tmp_path / "state")}
+             "wgnet_state_dir": str(tmp_path / "state")}
     ns = Netns()
     try:
         # One run: ansible-playbook costs about 2 minutes under TCG whatever the pool, and

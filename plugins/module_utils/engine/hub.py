@@ -6,18 +6,25 @@
 The live interface is reconciled like any container interface (peers one by
 one, never restarted); the same desired state is written as a wg-quick file
 for boot, and the host forwards between peers.
+
+The pool's public keys cost seconds to derive and to carry for a /16, so a run
+may name them by a fingerprint instead: the hub records, beside that fingerprint,
+a digest of the pool peers it applied, and takes its live pool peers as the pool
+only while their digest still equals the recorded one. Otherwise it asks for the keys.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import functools
+import json
 import os
 
 from ansible_collections.wgnet.containers.plugins.module_utils.common.errors import WgnetError
-from ansible_collections.wgnet.containers.plugins.module_utils.common.fileio import read_text, write_atomic
+from ansible_collections.wgnet.containers.plugins.module_utils.common.fileio import read_text, write_atomic, write_json
 from ansible_collections.wgnet.containers.plugins.module_utils.engine import wgquick
-from ansible_collections.wgnet.containers.plugins.module_utils.engine.interface import reconcile
+from ansible_collections.wgnet.containers.plugins.module_utils.engine.interface import apply_plan, plan_interface, reconcile
 from ansible_collections.wgnet.containers.plugins.module_utils.engine.spec import (
     PEER_OPTIONS,
     Wanted,
@@ -25,10 +32,11 @@ from ansible_collections.wgnet.containers.plugins.module_utils.engine.spec impor
     desired_state,
     private_key_from,
 )
-from ansible_collections.wgnet.containers.plugins.module_utils.keys.pool import pool_peers
+from ansible_collections.wgnet.containers.plugins.module_utils.keys.pool import pool_digest, pool_peers
 from ansible_collections.wgnet.containers.plugins.module_utils.namespaces.targets import host_target
 
 SYSCTL_DIR = "/etc/sysctl.d"
+RECORD_DIR = "/var/lib/wgnet"
 # Peer changes beyond this many of a kind are summed up in one line, and left out of the diff.
 LISTED_PEER_CHANGES = 10
 
@@ -46,6 +54,8 @@ def hub_options():
         pool_exclude=dict(type="list", elements="str", default=[]),
         pool_public_keys=dict(type="list", elements="str", default=[], no_log=False),
         pool_public_keys_text=dict(type="str", no_log=False),
+        pool_fingerprint=dict(type="str"),
+        pool_record=dict(type="path"),
         peers=dict(type="list", elements="dict", options=PEER_OPTIONS, default=[]),
         forward=dict(type="bool", default=True),
         config_path=dict(type="path"),
@@ -61,14 +71,21 @@ HUB_RULES = dict(
 )
 
 
+class PoolKeysNeeded(Exception):
+    """The live pool peers are not known to be the pool that ``pool_fingerprint`` names: derive its keys."""
+
+
 def hub_wanted(params):
     """The hub as an interface of the host's own namespace, its pool's peers included: no default route."""
     check_name(params["name"])
+    if params["pool_fingerprint"] and not params["pool"]:
+        raise WgnetError.about("pool_fingerprint", "names the keys of a pool; give the pool too")
     desired = None
     if params["state"] == "present":
         desired = desired_state(private_key_from(params), params["peers"], params["listen_port"], params["fwmark"],
                                 params["mtu"], params["address"], default_route=False)
-        add_pool_peers(desired, params)
+        if has_pool_keys(params) or not params["pool_fingerprint"]:
+            add_pool_peers(desired, params)
     return Wanted(params["name"], desired, backend=params["backend"], userspace_binary=params["userspace_binary"])
 
 
@@ -101,15 +118,21 @@ def _write_sysctl(key, value):
 
 
 def managed_files(params):
-    """The paths of the files the hub keeps: its wg-quick config and, when it forwards, its sysctl file."""
+    """The paths of the files the hub keeps: its wg-quick config, its sysctl file (when it forwards),
+    and its record of the pool peers it applied."""
     name = params["name"]
     return (params["config_path"] or "/etc/wireguard/%s.conf" % name,
-            os.path.join(SYSCTL_DIR, "90-wgnet-%s.conf" % name))
+            os.path.join(SYSCTL_DIR, "90-wgnet-%s.conf" % name),
+            record_path(params))
+
+
+def record_path(params):
+    return params["pool_record"] or os.path.join(RECORD_DIR, "hub-%s-pool.json" % params["name"])
 
 
 def plan_files(params, desired):
     """(path, content, mode) of the files the hub keeps: its wg-quick config, its sysctl file."""
-    config_path, sysctl_path = managed_files(params)
+    config_path, sysctl_path, _record = managed_files(params)
     files = [(config_path, wgquick.render(desired), 0o600)]
     if params["forward"]:
         content = "# Managed by wgnet.containers: the hub %s forwards between its peers.\n" % params["name"]
@@ -118,10 +141,9 @@ def plan_files(params, desired):
     return files
 
 
-def check_writable(files):
-    """Refuse, before anything changes, a file the hub could not write (named by its option)."""
-    for index, (path, _content, _mode) in enumerate(files):
-        option = "config_path" if index == 0 else "forward"
+def check_writable(paths):
+    """Refuse, before anything changes, a file the hub could not write: (path, the option that names it)."""
+    for path, option in paths:
         if os.path.isdir(path):
             raise WgnetError.about(option, "%s is a folder; give the path of a file" % path)
         folder = os.path.dirname(path)
@@ -129,6 +151,10 @@ def check_writable(files):
             folder = os.path.dirname(folder)
         if folder and not os.path.isdir(folder):
             raise WgnetError.about(option, "%s cannot be written: %s is not a folder" % (path, folder))
+
+
+def has_pool_keys(params):
+    return params["pool_public_keys_text"] is not None or bool(params["pool_public_keys"])
 
 
 def pool_keys(params):
@@ -153,18 +179,37 @@ def reconcile_hub(host, params):
     so that a failure either changes nothing live, or comes after a switch that is complete."""
     wanted = hub_wanted(params)
     if not wanted.present:
-        result = reconcile(host, wanted, host_target(), LISTED_PEER_CHANGES)
-        changes = result["changes"]
-        for path in managed_files(params):
-            if os.path.exists(path):
-                changes.append("remove %s" % path)
-                if not host.check_mode:
-                    os.unlink(path)
-        return finish(result, changes)
+        return remove_hub(host, wanted, params)
+    complete = None
+    if params["pool"] and not has_pool_keys(params):
+        complete = functools.partial(take_recorded_pool, desired=wanted.desired, params=params)
+    try:
+        plan = plan_interface(host, wanted, host_target(), LISTED_PEER_CHANGES, complete)
+    except PoolKeysNeeded as exc:
+        return {"changed": False, "changes": [], "pool_keys_needed": True, "pool_keys_reason": str(exc),
+                "diff": {"before": {}, "after": {}}, "interface": {}}
+    try:
+        return apply_hub(host, plan, params)
+    finally:
+        plan.close()
 
-    desired = wanted.desired
+
+def remove_hub(host, wanted, params):
+    result = reconcile(host, wanted, host_target(), LISTED_PEER_CHANGES)
+    changes = result["changes"]
+    for path in managed_files(params):
+        if os.path.exists(path):
+            changes.append("remove %s" % path)
+            if not host.check_mode:
+                os.unlink(path)
+    return finish(result, changes)
+
+
+def apply_hub(host, plan, params):
+    desired = plan.wanted.desired
     files = plan_files(params, desired)
-    check_writable(files)
+    paths = list(zip([path for path, _content, _mode in files], ("config_path", "forward")))
+    check_writable(paths + ([(record_path(params), "pool_record")] if records_pool(params) else []))
     written, previous = [], []
     for path, content, mode in files:
         old = read_text(path)
@@ -174,7 +219,7 @@ def reconcile_hub(host, params):
                 previous.append((path, old, mode))
                 write_atomic(path, content, mode)
     try:
-        result = reconcile(host, wanted, host_target(), LISTED_PEER_CHANGES)
+        result = apply_plan(host, plan)
     except Exception:
         put_back(previous)  # the live interface was put back too: a boot must not bring up other keys
         raise
@@ -185,7 +230,59 @@ def reconcile_hub(host, params):
                 changes.append("set %s = %s" % (key, value))
                 if not host.check_mode:
                     _write_sysctl(key, value)
+    changes += record_pool(host, params, desired)
     return finish(result, changes)
+
+
+def record_pool(host, params, desired):
+    """Record the fingerprint of the pool just applied with its keys, and the digest of its peers."""
+    if not records_pool(params):
+        return []
+    pool = {k: p for k, p in desired["device"]["peers"].items() if k not in extra_peer_keys(params)}
+    record = {"fingerprint": params["pool_fingerprint"], "digest": pool_digest(pool)}
+    path = record_path(params)
+    if read_record(path) == record:
+        return []
+    if not host.check_mode:
+        write_json(path, record, folder_mode=0o755)  # a folder of records, none of them secret
+    return ["write %s" % path]
+
+
+def records_pool(params):
+    return bool(params["pool_fingerprint"]) and has_pool_keys(params)
+
+
+def read_record(path):
+    try:
+        with open(path) as handle:
+            return json.load(handle)
+    except (IOError, OSError, ValueError):
+        return None
+
+
+def extra_peer_keys(params):
+    return {peer["public_key"] for peer in params["peers"]}
+
+
+def take_recorded_pool(current, desired, params):
+    """Take the live pool peers as the pool, when they are what was applied under ``pool_fingerprint``.
+
+    The record alone is never trusted: the digest of the peers live now must equal the recorded one.
+    Their other fields are the pool's normal ones again, so that a drift there is planned as a change.
+    """
+    path = record_path(params)
+    record = read_record(path)
+    if current is None:
+        raise PoolKeysNeeded("the interface %s does not exist" % params["name"])
+    if not isinstance(record, dict) or record.get("fingerprint") != params["pool_fingerprint"]:
+        raise PoolKeysNeeded("%s records no pool of fingerprint %s" % (path, params["pool_fingerprint"]))
+    extra = desired["device"]["peers"]  # the other peers, so far
+    pool = {key: {"endpoint": None, "allowed_ips": peer["allowed_ips"], "persistent_keepalive": 0, "preshared_key": None}
+            for key, peer in current["config"]["peers"].items() if key not in extra}
+    if pool_digest(pool) != record.get("digest"):
+        raise PoolKeysNeeded("the live pool peers of %s differ from those recorded in %s" % (params["name"], path))
+    pool.update(desired["device"]["peers"])
+    desired["device"]["peers"] = pool
 
 
 def put_back(previous):
@@ -197,36 +294,14 @@ def put_back(previous):
             write_atomic(path, content, mode)
 
 
-def compact(view, keep_keys):
-    """A view with the peers whose keys are in ``keep_keys`` (the first few), and the peer count."""
-    if not view:
-        return view
-    compacted = dict(view)
-    compacted["peer_count"] = len(view["peers"])
-    kept = [p for p in view["peers"] if p["public_key"] in keep_keys]
-    compacted["peers"] = kept[:LISTED_PEER_CHANGES]
-    if len(kept) > LISTED_PEER_CHANGES:
-        compacted["peers_not_shown"] = len(kept) - LISTED_PEER_CHANGES
-    return compacted
-
-
-def changed_peer_keys(before, after):
-    before_peers = {p["public_key"]: p for p in (before or {}).get("peers", [])}
-    after_peers = {p["public_key"]: p for p in (after or {}).get("peers", [])}
-    return {k for k in set(before_peers) | set(after_peers) if before_peers.get(k) != after_peers.get(k)}
-
-
 def finish(result, changes):
-    """The hub's result: the diff and facts hold the changed peers only, and counts."""
-    before, after = result["diff"]["before"], result["diff"]["after"]
-    keys = changed_peer_keys(before, after)
-    interface = result["interface"]
-    facts = compact(interface, set())
-    if interface:
-        facts["peers_with_handshake"] = sum(1 for p in interface["peers"] if p.get("latest_handshake"))
+    """The hub's result: the engine's views already list the changed peers only, with counts;
+    the facts list none."""
+    facts = {k: v for k, v in result["interface"].items() if k not in ("peers", "peers_not_shown")}
     return {
         "changed": bool(changes),
         "changes": changes,
-        "diff": {"before": compact(before, keys), "after": compact(after, keys)},
+        "pool_keys_needed": False,
+        "diff": result["diff"],
         "interface": facts,
     }

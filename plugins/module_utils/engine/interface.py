@@ -36,7 +36,8 @@ class Plan:
 
     ``result`` is set when there is nothing to apply (no change, check mode, already gone);
     otherwise the typed changes are ``device_change`` (fields, peer operations), ``link_steps``,
-    ``recreate`` and ``dns_change``; ``changes`` says them in lines.
+    ``recreate`` and ``dns_change``; ``changes`` says them in lines. ``shown`` is None, or the
+    (keys, count) of the changed peers the views list, and of those they leave out.
     """
 
     def __init__(self, wanted, target=None):
@@ -45,6 +46,7 @@ class Plan:
         self.current = self.before = self.backend = self.dns_before = None
         self.changes, self.fields, self.peer_ops, self.link_steps = [], {}, [], []
         self.recreate = self.dns_change = False
+        self.shown = None
 
     def close(self):
         if self.ns is not None:
@@ -56,7 +58,8 @@ def reconcile(host, wanted, target=None, listed_peers=None):
     """Make one interface what ``wanted`` says. Returns its result (changed, changes, diff, interface).
 
     ``target`` is given by a caller with a target of its own (the hub and the driver: the host's
-    namespace). ``listed_peers`` sums up peer changes beyond that many of a kind in one line.
+    namespace). With ``listed_peers``, peer changes beyond that many of a kind are summed up in one
+    line, and the views list that many changed peers only (a hub has 65,534 peers).
     """
     plan = plan_interface(host, wanted, target, listed_peers)
     try:
@@ -65,8 +68,12 @@ def reconcile(host, wanted, target=None, listed_peers=None):
         plan.close()
 
 
-def plan_interface(host, wanted, target=None, listed_peers=None):
-    """Read one interface and decide what would change. The caller closes the plan."""
+def plan_interface(host, wanted, target=None, listed_peers=None, complete=None):
+    """Read one interface and decide what would change. The caller closes the plan.
+
+    ``complete``, when given, is called with the interface as read, before anything is decided:
+    it completes ``wanted.desired`` with what only the live state tells (the hub's pool peers).
+    """
     plan = Plan(wanted)
     try:
         plan.target = target or host.target(wanted)
@@ -82,25 +89,28 @@ def plan_interface(host, wanted, target=None, listed_peers=None):
     try:
         if target is None and wanted.present:
             check_only_network(plan.target, plan.ns, wanted.name, wanted.allow_other_interfaces)
-        _decide(host, plan, listed_peers)
+        _decide(host, plan, listed_peers, complete)
     except Exception:
         plan.close()
         raise
     return plan
 
 
-def _decide(host, plan, listed_peers):
+def _decide(host, plan, listed_peers, complete):
     wanted, target = plan.wanted, plan.target
     desired, name = wanted.desired, wanted.name
     current = plan.current = read_current(host, plan.ns, target, name)
+    if complete is not None:
+        complete(current)
     dns = desired is not None and desired["dns"] is not None
     if dns and target.resolv_conf is None:
         raise WgnetError.about("dns", "no resolv.conf is known for netns %s; use container, or a namespace "
                                       "under /var/run/netns" % target.path)
     plan.dns_before = read_text(target.resolv_conf) if dns else None
-    plan.before = view(target, name, current, plan.dns_before)
 
     if not wanted.present:
+        plan.shown = _shown(listed_peers, current["config"]["peers"] if current else ())
+        plan.before = view(target, name, current, plan.dns_before, shown=plan.shown)
         plan.changes = ["remove interface %s" % name] if current else []
         if not current or host.check_mode:
             plan.result = result_for(plan.changes, plan.before, None, None)
@@ -112,10 +122,14 @@ def _decide(host, plan, listed_peers):
         changes = ["remove interface %s (backend %s)" % (name, current["device"].backend)] if current else []
         changes.append("create interface %s (backend %s)" % (name, plan.backend.name))
         plan.link_steps = plan_link(NEW_LINK, desired["link"])
+        changed_peers = set(desired["device"]["peers"]) | set(current["config"]["peers"] if current else ())
     else:
         plan.fields, plan.peer_ops = plan_device(current["config"], desired["device"])
         plan.link_steps = plan_link(current["link"], desired["link"])
         changes = describe_plan(plan.fields, plan.peer_ops, listed_peers)
+        changed_peers = [key for _action, key, _data in plan.peer_ops]
+    plan.shown = _shown(listed_peers, changed_peers)
+    plan.before = view(target, name, current, plan.dns_before, shown=plan.shown)
     changes += [step.describe() for step in plan.link_steps]
     plan.dns_change = dns and desired["dns"] != plan.dns_before
     if plan.dns_change:
@@ -124,7 +138,7 @@ def _decide(host, plan, listed_peers):
 
     if not changes:
         plan.result = result_for(changes, plan.before, plan.before,
-                                 view(target, name, current, plan.dns_before, with_stats=True))
+                                 view(target, name, current, plan.dns_before, with_stats=True, shown=plan.shown))
     elif host.check_mode:
         predicted = predicted_view(plan)
         plan.result = result_for(changes, plan.before, predicted, predicted)
@@ -162,8 +176,8 @@ def apply_plan(host, plan):
         write_dns(target.resolv_conf, wanted.desired["dns"])
     now = read_current(host, ns, target, name)
     dns_after = read_text(target.resolv_conf) if wanted.desired["dns"] is not None else None
-    return result_for(plan.changes, plan.before, view(target, name, now, dns_after),
-                      view(target, name, now, dns_after, with_stats=True))
+    return result_for(plan.changes, plan.before, view(target, name, now, dns_after, shown=plan.shown),
+                      view(target, name, now, dns_after, with_stats=True, shown=plan.shown))
 
 
 def _restore(host, plan):
@@ -207,18 +221,21 @@ def write_dns(path, content):
         handle.write(content)
 
 
-def view(target, name, current, dns, with_stats=False):
+def view(target, name, current, dns, with_stats=False, shown=None):
     """What the interface looks like, without secrets; None when it is absent.
 
     Peer counters and handshakes are facts, not configuration: the diff leaves them out.
+    With ``shown`` (a plan's), only those peers, and counts.
     """
     if current is None:
         return None
     device = current["device"]
-    result = public_view(current["config"])
+    result = _public_view(current["config"], shown)
     if with_stats:
         for peer in result["peers"]:
             peer.update(current["stats"].get(peer["public_key"], {}))
+        if shown is not None:
+            result["peers_with_handshake"] = sum(1 for s in current["stats"].values() if s["latest_handshake"])
     result.update(current["link"])
     result.pop("up", None)
     result.update({"name": name, "backend": device.backend, "host_name": device.host_name, "pid": device.pid,
@@ -231,7 +248,7 @@ def view(target, name, current, dns, with_stats=False):
 def predicted_view(plan):
     """The view after the changes, as far as it can be known without making them."""
     desired, before, keep = plan.wanted.desired, plan.before, plan.before and not plan.recreate
-    after = public_view(desired["device"])
+    after = _public_view(desired["device"], plan.shown)
     if not desired["device"]["listen_port"]:
         after["listen_port"] = before["listen_port"] if keep else 0
     after.update({k: v for k, v in desired["link"].items() if k != "up"})
@@ -242,6 +259,26 @@ def predicted_view(plan):
     if desired["dns"] is not None:
         after["dns"] = desired["dns"]
     return after
+
+
+def _shown(listed_peers, changed_peers):
+    """The (keys, count) of the changed peers the views list, and of those left out; None: all peers."""
+    if listed_peers is None:
+        return None
+    keys = sorted(changed_peers)
+    return keys[:listed_peers], max(0, len(keys) - listed_peers)
+
+
+def _public_view(config, shown):
+    """public_view of ``config``; with ``shown``, of the peers it lists only, with the counts."""
+    if shown is None:
+        return public_view(config)
+    peers = config["peers"]
+    result = public_view(dict(config, peers={k: peers[k] for k in shown[0] if k in peers}))
+    result["peer_count"] = len(peers)
+    if shown[1]:
+        result["peers_not_shown"] = shown[1]
+    return result
 
 
 def result_for(changes, before, after, interface):

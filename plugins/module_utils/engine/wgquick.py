@@ -26,15 +26,20 @@ def render(desired):
         lines.append("FwMark = %d" % device["fwmark"])
     # The address prefix routes the pool; a route per peer would be 65k `ip` runs at boot.
     lines.append("Table = off")
-    for key in sorted(device["peers"]):
-        peer = device["peers"][key]
-        lines.extend(["", "[Peer]", "PublicKey = %s" % key])
-        if peer["preshared_key"]:
-            lines.append("PresharedKey = %s" % peer["preshared_key"])
-        if peer["endpoint"]:
-            lines.append("Endpoint = %s" % peer["endpoint"])
-        if peer["allowed_ips"]:
-            lines.append("AllowedIPs = %s" % ", ".join(peer["allowed_ips"]))
-        if peer["persistent_keepalive"]:
-            lines.append("PersistentKeepalive = %d" % peer["persistent_keepalive"])
+    peers = device["peers"]
+    lines.extend(_peer(key, peers[key]) for key in sorted(peers))
     return "\n".join(lines) + "\n"
+
+
+def _peer(key, peer):
+    """One [Peer] section, after an empty line: one string, as a hub writes 65,533 of them."""
+    text = "\n[Peer]\nPublicKey = " + key
+    if peer["preshared_key"]:
+        text += "\nPresharedKey = " + peer["preshared_key"]
+    if peer["endpoint"]:
+        text += "\nEndpoint = " + peer["endpoint"]
+    if peer["allowed_ips"]:
+        text += "\nAllowedIPs = " + ", ".join(peer["allowed_ips"])
+    if peer["persistent_keepalive"]:
+        text += "\nPersistentKeepalive = %d" % peer["persistent_keepalive"]
+    return text

@@ -169,15 +169,6 @@ class KeyDeriver:
         digest.update(parse_address(address, option).packed)
         return clamp(digest.digest())
 
-    def mac_key(self, purpose):
-        """A secret of this (seed, additional) for authenticating what the controller keeps, such as its
-        cache. ``purpose`` is longer than any packed address, so it never equals an address's key."""
-        if len(purpose) <= 16:
-            raise ValueError("a MAC key's purpose must be longer than an IPv6 address (16 bytes)")
-        digest = self._prefix.copy()
-        digest.update(purpose)
-        return digest.digest()
-
     def private_key(self, address, option="address"):
         return b64(self.private_raw(address, option))
 

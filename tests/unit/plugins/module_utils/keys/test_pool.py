@@ -1,5 +1,7 @@
 """Pool expansion."""
 
+import ipaddress
+
 import pytest
 
 from ansible_collections.wgnet.containers.plugins.module_utils.common.errors import WgnetError
@@ -13,6 +15,31 @@ def test_pool_hosts_skip_network_broadcast_and_excluded():
 
 def test_ipv6_pool():
     assert pool_hosts("fd00:42::/126") == ["fd00:42::1", "fd00:42::2", "fd00:42::3"]
+
+
+@pytest.mark.parametrize("cidr", ["10.0.0.0/32", "10.0.0.0/31", "10.0.0.0/30", "10.0.40.0/22", "fd00::/128", "fd00::/127",
+                                  "fd00:1::/118", "::/120", "::ffff:0:0/120", "::1:0:0/120", "2001:db8:0:1::/120"])
+def test_pool_hosts_from_integers_are_those_of_ipaddress(cidr):
+    """Made from integers for speed; inet_ntop writes some IPv6 addresses otherwise than ipaddress."""
+    assert pool_hosts(cidr) == [str(a) for a in ipaddress.ip_network(cidr).hosts()]
+
+
+def test_an_exclude_of_the_other_version_or_outside_the_pool_excludes_nothing():
+    assert pool_hosts("0.0.0.0/29", ["::3", "10.0.0.3"]) == ["0.0.0.%d" % i for i in range(1, 7)]
+
+
+def test_pool_digest_names_keys_and_allowed_ips_only():
+    from ansible_collections.wgnet.containers.plugins.module_utils.keys.pool import pool_digest
+    peers = {"A": {"allowed_ips": ["10.0.0.1/32"], "endpoint": None, "persistent_keepalive": 0, "preshared_key": None},
+             "B": {"allowed_ips": ["10.0.0.2/32", "fd00::2/128"], "endpoint": None, "persistent_keepalive": 0,
+                   "preshared_key": None}}
+    base = pool_digest(peers)
+    assert pool_digest(dict(reversed(list(peers.items())))) == base
+    assert pool_digest(dict(peers, A=dict(peers["A"], endpoint="192.0.2.1:1", persistent_keepalive=25))) == base
+    others = {pool_digest({"A": peers["A"]}), pool_digest(dict(peers, C=peers["A"])),
+              pool_digest(dict(peers, A=dict(peers["A"], allowed_ips=["10.0.0.3/32"]))),
+              pool_digest({"A": peers["B"], "B": peers["A"]})}
+    assert len(others) == 4 and base not in others
 
 
 @pytest.mark.parametrize("cidr, fragment", [
