@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import threading
 
 from ansible_collections.wgnet.containers.plugins.module_utils.common.errors import WgnetError
 from ansible_collections.wgnet.containers.plugins.module_utils.namespaces.netns import netns_identity
@@ -19,6 +20,7 @@ try:
 except ImportError:
     HAS_DOCKER = False
 
+BATCH_THREADS = 8  # the threads a batch reads and changes its interfaces in: one Docker connection each
 # The target_id of the host's own namespace (a hub, or the network driver's endpoints before Join).
 HOST_TARGET_ID = "host"
 NAMED_NETNS_DIRS = ("/var/run/netns", "/run/netns")
@@ -106,16 +108,21 @@ class DockerTargets:
 
     def __init__(self):
         self._client = None
+        self._lock = threading.Lock()
 
     def _docker(self):
         if not HAS_DOCKER:
             raise TargetError.about("container", "the Docker SDK for Python (docker) is not installed on this host")
-        if self._client is None:
-            try:
-                self._client = docker.from_env()
-                self._client.ping()
-            except docker.errors.DockerException as exc:
-                raise TargetError.about("container", "cannot reach the Docker daemon (%s)" % exc)
+        with self._lock:  # one client for the threads of a batch
+            if self._client is None:
+                try:
+                    self._client = docker.from_env(max_pool_size=BATCH_THREADS)
+                    self._client.ping()
+                except docker.errors.DockerException as exc:
+                    raise TargetError.about("container", "cannot reach the Docker daemon (%s)" % exc)
+                if self._client.api.base_url.startswith("http+docker://"):
+                    # A local socket: no proxy applies, and requests would read the environment for one per call.
+                    self._client.api.trust_env = False
         return self._client
 
     def target(self, name):

@@ -107,8 +107,19 @@ class FakeDevice:
 class FakeBackend:
     def __init__(self, name):
         self.name = name
+        self.starts, self.ahead, self.discarded = [], [], []  # every start; those no create took yet; discarded
+
+    def start(self, target_id, ifname):
+        self.starts.append((target_id, ifname))
+        self.ahead.append((target_id, ifname))
+
+    def discard_started(self):
+        self.discarded += self.ahead
+        self.ahead = []
 
     def create(self, ns, target_id, ifname, config, host_ipr):
+        if (target_id, ifname) in self.ahead:
+            self.ahead.remove((target_id, ifname))
         ns.add_link(ifname, "wireguard")
         device = FakeDevice(self.name, ns, ifname)
         device.apply({k: config[k] for k in ("private_key", "listen_port", "fwmark")},
@@ -126,6 +137,7 @@ class FakeHost:
         FakeHost.devices = {}
         self.ns, self.check_mode, self.ipr = ns, check_mode, None
         self.default_backend = backend
+        self.backends = {}
         self.target_ = Target(ns.path, "netns:1:2", resolv_conf=resolv_conf)
 
     def target(self, wanted):
@@ -135,7 +147,8 @@ class FakeHost:
         return self.ns
 
     def backend(self, wanted):
-        return FakeBackend(self.default_backend if wanted.backend == "auto" else wanted.backend)
+        name = self.default_backend if wanted.backend == "auto" else wanted.backend
+        return self.backends.setdefault(name, FakeBackend(name))
 
     def device(self, ns, target_id, name, kind):
         return FakeHost.devices.get((ns.path, name))
