@@ -26,7 +26,7 @@ author:
 requirements:
   - pyroute2 >= 0.9
   - cryptography (X25519), or else pycryptodome >= 3.21
-  - docker (the Docker SDK for Python), for containers
+  - for containers, the Docker daemon on its local socket (DOCKER_HOST, or /var/run/docker.sock)
   - wireguard-go, for the userspace backend
 attributes:
   check_mode:

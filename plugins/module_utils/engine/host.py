@@ -106,5 +106,4 @@ class Host:
     def close(self):
         for ipr in self._iprs:
             ipr.close()
-        self.docker.close()
         self.unlock()
