@@ -6,9 +6,7 @@
 Two backends, one contract (after wireguard-tools' ipc.c, which picks kernel or userspace inside
 its get and set, never in a caller):
 - a backend has ``name``, ``check_available()`` and
-  ``create(ns, target_id, ifname, config, host_ipr) -> device``; ``start(target_id, ifname)`` may
-  begin a create's slow part ahead (a batch starts all its wireguard-go processes at once), and
-  ``discard_started()`` undoes what no create took;
+  ``create(ns, target_id, ifname, config, host_ipr) -> device``;
 - a device has ``backend`` (the name, a fact to report), ``host_name`` and ``pid`` (None for
   the kernel's), ``get() -> (config, stats)`` in config's normal form,
   ``apply(fields, operations)`` from config.plan_device, and ``delete()``.

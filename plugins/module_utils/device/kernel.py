@@ -97,12 +97,6 @@ class KernelBackend:
             raise WgnetError.about("backend", "kernel was requested but this host's kernel has no WireGuard support "
                                               "(modprobe wireguard, or use backend: userspace)")
 
-    def start(self, target_id, ifname):
-        """Nothing to start ahead: a kernel link is made in a moment, by create()."""
-
-    def discard_started(self):
-        """Nothing was started ahead."""
-
     def create(self, ns, target_id, ifname, config, host_ipr):
         """Create the link from the host straight into ``ns`` and configure it.
 

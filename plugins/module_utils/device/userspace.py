@@ -93,30 +93,22 @@ class UserspaceBackend:
 
     def __init__(self, binary):
         self.binary = binary
-        self._path = None
-        self._started = {}  # host-side name -> (process, log path), started ahead of create()
 
     def check_available(self):
-        if self._path is None:
-            self._path = shutil.which(self.binary)
-        if self._path is None:
+        path = shutil.which(self.binary)
+        if path is None:
             raise WgnetError.about("userspace_binary", "wireguard-go not found at %r; install the wireguard-go "
                                                        "package or set userspace_binary" % self.binary)
-        return self._path
+        return path
 
-    def start(self, target_id, ifname):
-        """Start the wireguard-go of (target, ifname) ahead of create(): a batch starts all of them at once,
-        so that their start-ups (tens of milliseconds each, mostly the Go runtime's) overlap."""
-        host_name = host_side_name(target_id, ifname)
-        self._started[host_name] = self._spawn(host_name)
+    def create(self, ns, target_id, ifname, config, host_ipr):
+        """Start wireguard-go, configure it, move its TUN into ``ns`` as ``ifname``.
 
-    def discard_started(self):
-        """Stop what start() began and no create() took (a run that failed before it got there)."""
-        stop_processes([(host_name, process.pid) for host_name, (process, _log) in self._started.items()])
-        self._started.clear()
-
-    def _spawn(self, host_name):
+        On any failure the process is stopped and nothing is left behind. The move goes through a
+        socket of this thread's own (``host_ipr`` is the kernel backend's): a batch creates in threads.
+        """
         binary = self.check_available()
+        host_name = host_side_name(target_id, ifname)
         stop_process(host_name, None)  # a stale socket would shadow the new one
         os.makedirs(LOG_DIR, mode=0o700, exist_ok=True)
         log_path = os.path.join(LOG_DIR, host_name + ".log")
@@ -129,16 +121,6 @@ class UserspaceBackend:
                                        env=dict(os.environ, LOG_LEVEL="error"))
         finally:
             os.close(log_fd)
-        return process, log_path
-
-    def create(self, ns, target_id, ifname, config, host_ipr):
-        """Start wireguard-go (unless start() did), configure it, move its TUN into ``ns`` as ``ifname``.
-
-        On any failure the process is stopped and nothing is left behind. The move is a socket of this
-        thread's own (``host_ipr`` is the kernel backend's): a batch creates in several threads.
-        """
-        host_name = host_side_name(target_id, ifname)
-        process, log_path = self._started.pop(host_name, None) or self._spawn(host_name)
         device = UserspaceDevice(ns, ifname, host_name, process.pid)
         try:
             _wait_for_socket(process, device, log_path)
@@ -227,31 +209,20 @@ def _namespace_matches(record):
 
 def stop_process(host_name, pid):
     """Stop a wireguard-go and forget it; its interface goes with it."""
-    stop_processes([(host_name, pid)])
-
-
-def stop_processes(processes):
-    """Stop wireguard-go processes, all at once, and forget them: [(host_name, pid or None)]."""
-    live = [(host_name, pid) for host_name, pid in processes if pid and _pid_is(pid, host_name)]
-    for _host_name, pid in live:
+    if pid and _pid_is(pid, host_name):
         os.kill(pid, signal.SIGTERM)
-    deadline = time.time() + STOP_WAIT
-    while live:
-        for _host_name, pid in live:
+        deadline = time.time() + STOP_WAIT
+        while _pid_is(pid, host_name) and time.time() < deadline:
             _reap_child(pid)
-        live = [(host_name, pid) for host_name, pid in live if _pid_is(pid, host_name)]
-        if time.time() >= deadline:
-            break
-        time.sleep(0.02)
-    for _host_name, pid in live:
-        os.kill(pid, signal.SIGKILL)
+            time.sleep(0.02)
+        if _pid_is(pid, host_name):
+            os.kill(pid, signal.SIGKILL)
         _reap_child(pid)
-    for host_name, _pid in processes:
-        for path in (_record_path(host_name), uapi.socket_path(host_name)):
-            try:
-                os.unlink(path)
-            except OSError:
-                pass
+    for path in (_record_path(host_name), uapi.socket_path(host_name)):
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
 
 
 def _reap_child(pid):

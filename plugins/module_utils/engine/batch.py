@@ -47,7 +47,6 @@ def reconcile_many(host, wanted, before_changes=None):
             host.lock()
             _close(plans)
             plans = _plan_all(host, wanted)
-        _start_ahead(plans)
         # One that fails (and is put back) must not hold back the others: a rotation's hub has switched.
         outcomes = _in_threads(lambda index: apply_plan(host, plans[index]), wanted)
         failures = [o for o in outcomes if isinstance(o, Exception)]
@@ -56,7 +55,6 @@ def reconcile_many(host, wanted, before_changes=None):
             raise unforeseen[0]
         results = [o for o in outcomes if not isinstance(o, Exception)]
     finally:
-        _discard_started(plans)
         _close(plans)
     if failures:
         raise WgnetError("%s; the other %d interfaces were changed as planned"
@@ -85,19 +83,6 @@ def _in_threads(work, wanted):
             return exc
     with ThreadPoolExecutor(BATCH_THREADS) as pool:
         return list(pool.map(one, range(len(wanted))))
-
-
-def _start_ahead(plans):
-    """Begin every creation's slow part at once (wireguard-go's start-up): they overlap, instead of
-    each container waiting for its own in turn."""
-    for plan in plans:
-        if plan.result is None and plan.recreate:
-            plan.backend.start(plan.target.target_id, plan.wanted.name)
-
-
-def _discard_started(plans):
-    for backend in {id(plan.backend): plan.backend for plan in plans if plan.backend is not None}.values():
-        backend.discard_started()
 
 
 def _close(plans):

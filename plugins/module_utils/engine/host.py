@@ -92,10 +92,9 @@ class Host:
         return Namespace(path)
 
     def backend(self, wanted):
-        """The backend that would create ``wanted``'s device, checked to be available; one per choice and run,
-        so that what it started ahead for one interface is there when it creates that interface."""
+        """The backend that would create ``wanted``'s device, checked to be available; one per choice and run."""
         choice = (wanted.backend, wanted.userspace_binary)
-        with self._backends_lock:  # one probe of the kernel, one backend, whatever the threads
+        with self._backends_lock:  # a batch's threads: one probe of the kernel (its test link has one name)
             if choice not in self._backends:
                 self._backends[choice] = backends.choose(*choice)
             return self._backends[choice]

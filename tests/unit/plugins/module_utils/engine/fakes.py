@@ -5,6 +5,7 @@ calls, the same shapes, and a device that applies config.plan_device's fields an
 """
 
 import copy
+import itertools
 
 from ansible_collections.wgnet.containers.plugins.module_utils.device.config import ZERO_KEY
 from ansible_collections.wgnet.containers.plugins.module_utils.namespaces.netns import NetlinkError
@@ -15,6 +16,7 @@ class FakeNamespace:
     def __init__(self, path="/var/run/netns/fake"):
         self.path, self.identity, self.fd = path, (1, 2), -1
         self.links_by_name = {}
+        self.indexes = itertools.count(2)  # one per link, whatever thread adds it
         self.fail_on = None  # a method that raises NetlinkError once, to test undoing
         self.closed = False
 
@@ -30,8 +32,7 @@ class FakeNamespace:
             raise NetlinkError(17, "File exists")
 
     def add_link(self, name, kind):
-        index = len(self.links_by_name) + 2
-        self.links_by_name[name] = {"index": index, "kind": kind, "mtu": 1420, "up": False,
+        self.links_by_name[name] = {"index": next(self.indexes), "kind": kind, "mtu": 1420, "up": False,
                                     "addresses": set(), "routes": set()}
 
     def link(self, name):
@@ -107,19 +108,8 @@ class FakeDevice:
 class FakeBackend:
     def __init__(self, name):
         self.name = name
-        self.starts, self.ahead, self.discarded = [], [], []  # every start; those no create took yet; discarded
-
-    def start(self, target_id, ifname):
-        self.starts.append((target_id, ifname))
-        self.ahead.append((target_id, ifname))
-
-    def discard_started(self):
-        self.discarded += self.ahead
-        self.ahead = []
 
     def create(self, ns, target_id, ifname, config, host_ipr):
-        if (target_id, ifname) in self.ahead:
-            self.ahead.remove((target_id, ifname))
         ns.add_link(ifname, "wireguard")
         device = FakeDevice(self.name, ns, ifname)
         device.apply({k: config[k] for k in ("private_key", "listen_port", "fwmark")},
@@ -137,7 +127,6 @@ class FakeHost:
         FakeHost.devices = {}
         self.ns, self.check_mode, self.ipr = ns, check_mode, None
         self.default_backend = backend
-        self.backends = {}
         self.target_ = Target(ns.path, "netns:1:2", resolv_conf=resolv_conf)
 
     def target(self, wanted):
@@ -147,8 +136,7 @@ class FakeHost:
         return self.ns
 
     def backend(self, wanted):
-        name = self.default_backend if wanted.backend == "auto" else wanted.backend
-        return self.backends.setdefault(name, FakeBackend(name))
+        return FakeBackend(self.default_backend if wanted.backend == "auto" else wanted.backend)
 
     def device(self, ns, target_id, name, kind):
         return FakeHost.devices.get((ns.path, name))

@@ -1,4 +1,4 @@
-"""Many interfaces in one run: creations started ahead, and the switch signal of wg_container_ifaces
+"""Many interfaces in one run, read and changed in threads; and the switch signal of wg_container_ifaces
 (wait, then switch or abort, and consume the file)."""
 
 import base64
@@ -11,40 +11,44 @@ from .fakes import FakeHost, FakeNamespace
 from ansible_collections.wgnet.containers.plugins.module_utils.common.errors import WgnetError
 from ansible_collections.wgnet.containers.plugins.module_utils.engine.batch import reconcile_many, wait_for_signal
 from ansible_collections.wgnet.containers.plugins.module_utils.engine.spec import Wanted, desired_state
+from ansible_collections.wgnet.containers.plugins.module_utils.namespaces.netns import NetlinkError
 
 
 def wanted(host, *names):
-    return [Wanted(name, desired_state(base64.b64encode(os.urandom(32)).decode(), addresses=["10.0.0.2/32"]),
-                   netns=host.ns.path, allow_other_interfaces=True) for name in names]
+    return [Wanted(name, desired_state(base64.b64encode(os.urandom(32)).decode(), addresses=["10.0.0.%d/32" % (i + 2)]),
+                   netns=host.ns.path, allow_other_interfaces=True) for i, name in enumerate(names)]
 
 
-def test_every_creation_is_started_ahead_and_taken_by_its_create():
-    host = FakeHost(FakeNamespace())
-    interfaces = wanted(host, "wg0", "wg1")
-    backend = host.backend(interfaces[0])
-    assert reconcile_many(host, interfaces)["changed"]
-    assert backend.starts == [("netns:1:2", "wg0"), ("netns:1:2", "wg1")]
-    assert backend.ahead == [] and backend.discarded == []  # each create took its own
-    assert not reconcile_many(host, interfaces)["changed"]
-    assert len(backend.starts) == 2  # nothing to create: nothing started
+class RefusingNamespace(FakeNamespace):
+    """Refuses one address, whichever thread asks."""
+
+    def add_address(self, index, cidr):
+        if cidr == "10.0.0.9/32":
+            raise NetlinkError(17, "File exists")
+        FakeNamespace.add_address(self, index, cidr)
 
 
-def test_check_mode_starts_nothing():
-    host = FakeHost(FakeNamespace(), check_mode=True)
-    assert reconcile_many(host, wanted(host, "wg0"))["changed"]
-    assert host.backend(wanted(host, "wg0")[0]).starts == [] and host.ns.links_by_name == {}
+def test_results_come_in_order_and_a_failure_names_its_element_without_holding_back_the_others():
+    host = FakeHost(RefusingNamespace())
+    interfaces = wanted(host, *["wg%d" % i for i in range(20)])
+    with pytest.raises(WgnetError, match=r"^interfaces\[7\] \(/var/run/netns/fake/wg7\): .*the other 19 interfaces "
+                                         r"were changed as planned$") as info:
+        reconcile_many(host, interfaces)
+    assert info.value.option == "interfaces[7]"
+    assert sorted(host.ns.links_by_name) == sorted("wg%d" % i for i in range(20) if i != 7)  # wg7 undone
+    result = reconcile_many(host, interfaces[:7] + interfaces[8:])
+    assert [r["name"] for r in result["results"]] == ["wg%d" % i for i in range(20) if i != 7]
+    assert not result["changed"]
 
 
-def test_what_a_failed_run_started_ahead_is_discarded(monkeypatch):
-    host = FakeHost(FakeNamespace())
-    backend = host.backend(wanted(host, "wg0")[0])
-
-    def broken(*args):
-        raise RuntimeError("the host ran out of something")
-    monkeypatch.setattr(backend, "create", broken)
-    with pytest.raises(RuntimeError):
-        reconcile_many(host, wanted(host, "wg0", "wg1"))
-    assert backend.discarded == [("netns:1:2", "wg0"), ("netns:1:2", "wg1")]
+def test_a_failure_while_reading_changes_nothing_and_names_the_first_element():
+    host = FakeHost(FakeNamespace())  # no resolv.conf is known: an interface with resolvers cannot be planned
+    interfaces = wanted(host, *["wg%d" % i for i in range(20)])
+    interfaces[5].desired["dns"] = interfaces[12].desired["dns"] = "nameserver 10.0.0.1\n"
+    with pytest.raises(WgnetError, match=r"^interfaces\[5\] \(/var/run/netns/fake/wg5\): .*no resolv.conf") as info:
+        reconcile_many(host, interfaces)
+    assert info.value.option == "interfaces[5].dns"
+    assert host.ns.links_by_name == {}
 
 
 def write_later(path, text, delay=0.1):
