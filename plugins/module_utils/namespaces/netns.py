@@ -166,14 +166,15 @@ class Namespace:
         """Route a destination through the link, taking it over from any other route."""
         network = ipaddress.ip_network(cidr)
         self._request(rtnl.RTM_NEWROUTE, rtnl.route_request(index, network.network_address.packed, network.prefixlen,
-                                                            RT_TABLE_MAIN, RTPROT_STATIC),
+                                                            RT_TABLE_MAIN, protocol=RTPROT_STATIC),
                       rtnl.NLM_F_CREATE | rtnl.NLM_F_REPLACE)
 
     def del_route(self, index, cidr):
         network = ipaddress.ip_network(cidr)
         try:
-            self._request(rtnl.RTM_DELROUTE, rtnl.route_request(index, network.network_address.packed,
-                                                                network.prefixlen, RT_TABLE_MAIN, RTPROT_STATIC))
+            # Whoever made the route, whatever its scope and type (as `ip route del` asks).
+            self._request(rtnl.RTM_DELROUTE, rtnl.route_request(index, network.network_address.packed, network.prefixlen,
+                                                                RT_TABLE_MAIN, scope=rtnl.RT_SCOPE_NOWHERE, kind=0))
         except NetlinkError as exc:
             if exc.code != errno.ESRCH:
                 raise
@@ -202,7 +203,3 @@ def move_link(name, ns, new_name):
         raise NetlinkError(exc.errno, exc.strerror)
     finally:
         sock.close()
-
-
-def _family(network):
-    return socket.AF_INET6 if network.version == 6 else socket.AF_INET

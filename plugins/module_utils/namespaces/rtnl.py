@@ -30,6 +30,7 @@ RTA_DST, RTA_OIF, RTA_TABLE = 1, 4, 15
 IFF_UP = 0x1
 IFA_F_NODAD = 0x02
 RTN_UNICAST = 1
+RT_SCOPE_NOWHERE = 255
 HEADER = struct.Struct("=IHHII")  # struct nlmsghdr
 IFINFO = struct.Struct("=BxHiII")  # struct ifinfomsg
 IFADDR = struct.Struct("=BBBBI")  # struct ifaddrmsg
@@ -91,10 +92,11 @@ def address_request(index, address, prefixlen):
     return IFADDR.pack(family, prefixlen, flags, 0, index) + attr(IFA_LOCAL, address) + attr(IFA_ADDRESS, address)
 
 
-def route_request(index, destination, prefixlen, table, protocol):
-    """RTM_NEWROUTE or RTM_DELROUTE body: ``destination`` (packed) through the link, in ``table``."""
+def route_request(index, destination, prefixlen, table, protocol=0, scope=0, kind=RTN_UNICAST):
+    """RTM_NEWROUTE or RTM_DELROUTE body: ``destination`` (packed) through the link, in ``table``.
+    A delete matches any protocol with 0, any scope with RT_SCOPE_NOWHERE and any type with 0."""
     family = socket.AF_INET6 if len(destination) == 16 else socket.AF_INET
-    return (RTMSG.pack(family, prefixlen, 0, 0, table, protocol, 0, RTN_UNICAST, 0)
+    return (RTMSG.pack(family, prefixlen, 0, 0, table, protocol, scope, kind, 0)
             + attr(RTA_DST, destination) + u32(RTA_OIF, index) + u32(RTA_TABLE, table))
 
 

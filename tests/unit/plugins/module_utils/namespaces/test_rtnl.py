@@ -7,7 +7,7 @@ from ansible_collections.wgnet.containers.plugins.module_utils.namespaces import
 
 
 def test_a_route_request_reads_back_as_the_route_it_asks_for():
-    route = rtnl.parse_route(rtnl.route_request(7, socket.inet_pton(socket.AF_INET6, "fd00::"), 8, 254, 4))
+    route = rtnl.parse_route(rtnl.route_request(7, socket.inet_pton(socket.AF_INET6, "fd00::"), 8, 254, protocol=4))
     assert route == {"family": socket.AF_INET6, "prefixlen": 8, "destination": socket.inet_pton(socket.AF_INET6, "fd00::"),
                      "protocol": 4, "table": 254, "oif": 7}
 
