@@ -112,8 +112,8 @@ def by_hand(workdir, names, interfaces):
         with os.fdopen(os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
             handle.write(one["private_key"])
         hub = one["peers"][0]
-        rows.append("%s wgattach%d %s %s %s %s %s\n" % (name, index, key_file, one["address"][0], hub["public_key"],
-                                                       hub["endpoint"], hub["allowed_ips"][0]))
+        fields = (name, index, key_file, one["address"][0], hub["public_key"], hub["endpoint"], hub["allowed_ips"][0])
+        rows.append("%s wgattach%d %s %s %s %s %s\n" % fields)
     with open(table, "w") as handle:
         handle.writelines(rows)
     sh("bash", BY_HAND, table, pidfile)
