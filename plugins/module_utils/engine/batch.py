@@ -7,8 +7,8 @@ containers switch (to new keys, say) within moments of each other.
 Both steps run in a few threads: an interface's time is mostly waiting (Docker's answer, wireguard-go's,
 the kernel's move of a link between namespaces, which takes milliseconds under its lock), and the
 threads overlap one interface's wait with another's Python. Each interface has its own namespace
-sockets; what the threads share (the Docker client, the backends, the host's netlink socket per
-thread) is made for it in engine.host."""
+sockets and Docker connection; what the threads share (the backends, and the host's netlink socket,
+one per thread) is made for it in engine.host."""
 
 from __future__ import absolute_import, division, print_function
 
