@@ -37,5 +37,5 @@ def test_a_reply_is_split_into_its_messages_and_an_error_gives_its_errno():
     error = rtnl.HEADER.pack(36, rtnl.NLMSG_ERROR, 0, 1, 0) + struct.pack("=i", -17) + bytes(16)
     done = rtnl.HEADER.pack(20, rtnl.NLMSG_DONE, 0, 2, 0) + bytes(4)
     replies = list(rtnl.messages(error + done))
-    assert [kind for kind, _ in replies] == [rtnl.NLMSG_ERROR, rtnl.NLMSG_DONE]
+    assert [reply[0] for reply in replies] == [rtnl.NLMSG_ERROR, rtnl.NLMSG_DONE]
     assert rtnl.error_code(replies[0][1]) == 17
