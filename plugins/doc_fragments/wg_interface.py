@@ -14,7 +14,7 @@ class ModuleDocFragment(object):
 options:
   container:
     description:
-      - Name or id of a running Docker container, looked up with the Docker SDK.
+      - Name or id of a running Docker container, looked up in the Docker daemon on its local socket.
       - Exactly one of O(container) and O(netns) is required.
       - With O(state=present), a container that does not run with C(--network none) is refused (see
         O(allow_other_interfaces)), and so is one that shares the host's network namespace, always.

@@ -32,7 +32,7 @@ author:
 requirements:
   - pyroute2 >= 0.9
   - cryptography (X25519), or else pycryptodome >= 3.21
-  - docker (the Docker SDK for Python), for O(container)
+  - for O(container), the Docker daemon on its local socket (DOCKER_HOST, or /var/run/docker.sock)
   - wireguard-go, for the userspace backend
 extends_documentation_fragment:
   - wgnet.containers.wg_interface

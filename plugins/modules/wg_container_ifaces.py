@@ -17,16 +17,18 @@ description:
     client for a list of interfaces, instead of one round-trip per container.
   - Each element of O(interfaces) takes the options of M(wgnet.containers.wg_container_iface), with
     the same meaning and defaults, and is reconciled the same way.
-  - Every interface is read and decided on first; then all are changed, in order, in one tight
-    loop, so that the containers of a host switch (to new keys, say) within moments of each other.
-    A failure while reading changes nothing. A failure while changing stops the run and names the
-    element; the elements before it keep their changes, and the failing one leaves nothing half-made.
+  - Every interface is read and decided on first; then all are changed, so that the containers of a
+    host switch (to new keys, say) within moments of each other. Both steps work on several interfaces
+    at once (8 threads), and the results come in the order of O(interfaces).
+  - A failure while reading changes nothing and names the first failing element. A failure while
+    changing names the element and leaves nothing half-made of it; the other elements are still
+    changed, and the task fails.
 author:
   - wgnet.containers maintainers (@wgnet)
 requirements:
   - pyroute2 >= 0.9
   - cryptography (X25519), or else pycryptodome >= 3.21
-  - docker (the Docker SDK for Python), for containers
+  - for containers, the Docker daemon on its local socket (DOCKER_HOST, or /var/run/docker.sock)
   - wireguard-go, for the userspace backend
 attributes:
   check_mode:

@@ -19,7 +19,7 @@ import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # tests/vm/run-in-vm.sh is left out: it runs inside the VM, whose programs differ.
-SCRIPTS = sorted(glob.glob(os.path.join(REPO, "scripts", "*.sh"))) + [
+SCRIPTS = sorted(glob.glob(os.path.join(REPO, "scripts", "*.sh")) + glob.glob(os.path.join(REPO, "bench", "*.sh"))) + [
     os.path.join(REPO, ".ci", "run"), os.path.join(REPO, "tests", "sanity", "run.sh")]
 # Commands that run their arguments: the command is the first word that is not an option
 # (and, for timeout, not its duration).

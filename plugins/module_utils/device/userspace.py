@@ -25,7 +25,7 @@ from ansible_collections.wgnet.containers.plugins.module_utils.common.fileio imp
 from ansible_collections.wgnet.containers.plugins.module_utils.device import uapi
 from ansible_collections.wgnet.containers.plugins.module_utils.device.config import plan_device
 from ansible_collections.wgnet.containers.plugins.module_utils.device.kernel import port_error
-from ansible_collections.wgnet.containers.plugins.module_utils.namespaces.netns import netns_identity
+from ansible_collections.wgnet.containers.plugins.module_utils.namespaces.netns import move_link, netns_identity
 from ansible_collections.wgnet.containers.plugins.module_utils.namespaces.targets import HOST_TARGET_ID
 
 NAME = "userspace"
@@ -104,7 +104,8 @@ class UserspaceBackend:
     def create(self, ns, target_id, ifname, config, host_ipr):
         """Start wireguard-go, configure it, move its TUN into ``ns`` as ``ifname``.
 
-        On any failure the process is stopped and nothing is left behind.
+        On any failure the process is stopped and nothing is left behind. The move goes through a
+        socket of this thread's own (``host_ipr`` is the kernel backend's): a batch creates in threads.
         """
         binary = self.check_available()
         host_name = host_side_name(target_id, ifname)
@@ -125,9 +126,7 @@ class UserspaceBackend:
             _wait_for_socket(process, device, log_path)
             device.apply(*plan_device({"peers": {}}, config))
             if host_name != ifname:
-                index = host_ipr.link_lookup(ifname=host_name)[0]
-                # One message moves the TUN into the namespace and renames it there.
-                host_ipr.link("set", index=index, net_ns_fd=ns.fd, ifname=ifname)
+                move_link(host_name, ns, ifname)
             # A hub's namespace is the one its process runs in: its record follows the process.
             netns = "/proc/%d/ns/net" % process.pid if target_id == HOST_TARGET_ID else ns.path
             _write_record({"host_name": host_name, "pid": process.pid, "ifname": ifname, "target_id": target_id,

@@ -1,8 +1,14 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) wgnet.containers contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Many interfaces of one host in one run: all read and decided first, then changed in one tight loop,
-so that a host's containers switch (to new keys, say) within moments of each other."""
+"""Many interfaces of one host in one run: all read and decided first, then all changed, so that a host's
+containers switch (to new keys, say) within moments of each other.
+
+Both steps run in a few threads: an interface's time is mostly waiting (Docker's answer, wireguard-go's,
+the kernel's move of a link between namespaces, which takes milliseconds under its lock), and the
+threads overlap one interface's wait with another's Python. Each interface has its own namespace
+sockets and Docker connection; what the threads share (the backends, and the host's netlink socket,
+one per thread) is made for it in engine.host."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -11,10 +17,12 @@ __metaclass__ = type
 import os
 import resource
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.wgnet.containers.plugins.module_utils.common.errors import WgnetError
 from ansible_collections.wgnet.containers.plugins.module_utils.engine.interface import apply_plan, plan_interface
 from ansible_collections.wgnet.containers.plugins.module_utils.engine.spec import labelled
+from ansible_collections.wgnet.containers.plugins.module_utils.namespaces.targets import BATCH_THREADS
 
 SIGNAL_POLL = 0.02  # seconds between looks at a switch signal: the outage it may add
 OTHER_OPEN_FILES = 256  # besides the plans' namespaces: Docker client, lock, wireguard-go sockets
@@ -39,13 +47,13 @@ def reconcile_many(host, wanted, before_changes=None):
             host.lock()
             _close(plans)
             plans = _plan_all(host, wanted)
-        results, failures = [], []
-        for index, (one, plan) in enumerate(zip(wanted, plans)):
-            try:  # one that fails (and is put back) must not hold back the others: a rotation's hub has switched
-                with labelled(index, one.label):
-                    results.append(apply_plan(host, plan))
-            except WgnetError as exc:
-                failures.append(exc)
+        # One that fails (and is put back) must not hold back the others: a rotation's hub has switched.
+        outcomes = _in_threads(lambda index: apply_plan(host, plans[index]), wanted)
+        failures = [o for o in outcomes if isinstance(o, Exception)]
+        unforeseen = [f for f in failures if not isinstance(f, WgnetError)]
+        if unforeseen:
+            raise unforeseen[0]
+        results = [o for o in outcomes if not isinstance(o, Exception)]
     finally:
         _close(plans)
     if failures:
@@ -55,15 +63,26 @@ def reconcile_many(host, wanted, before_changes=None):
 
 
 def _plan_all(host, wanted):
-    plans = []
-    try:
-        for index, one in enumerate(wanted):
-            with labelled(index, one.label):
-                plans.append(plan_interface(host, one))
-    except Exception:
-        _close(plans)
-        raise
+    """Every interface's plan; the first failure (by index) fails them all, with every plan closed."""
+    plans = _in_threads(lambda index: plan_interface(host, wanted[index]), wanted)
+    failures = [p for p in plans if isinstance(p, Exception)]
+    if failures:
+        _close([p for p in plans if not isinstance(p, Exception)])
+        raise failures[0]
     return plans
+
+
+def _in_threads(work, wanted):
+    """``work(index)`` for each interface, in threads: its result, or what it raised (a WgnetError names
+    its element). Every interface's work is done before this returns."""
+    def one(index):
+        try:
+            with labelled(index, wanted[index].label):
+                return work(index)
+        except Exception as exc:  # handed back in its place: the caller decides, once every thread is done
+            return exc
+    with ThreadPoolExecutor(BATCH_THREADS) as pool:
+        return list(pool.map(one, range(len(wanted))))
 
 
 def _close(plans):

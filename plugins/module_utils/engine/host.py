@@ -12,6 +12,7 @@ __metaclass__ = type
 
 import fcntl
 import os
+import threading
 import time
 
 from ansible_collections.wgnet.containers.plugins.module_utils.common.errors import WgnetError
@@ -34,7 +35,10 @@ class Host:
     def __init__(self, check_mode):
         self.check_mode = check_mode
         self.docker = DockerTargets()
-        self._ipr = None
+        self._local = threading.local()
+        self._iprs = []
+        self._backends = {}
+        self._backends_lock = threading.Lock()
         self._lock = None
 
     def lock(self, timeout=LOCK_TIMEOUT):
@@ -72,9 +76,12 @@ class Host:
 
     @property
     def ipr(self):
-        if self._ipr is None:
-            self._ipr = IPRoute()
-        return self._ipr
+        """This thread's netlink socket of the host: a batch works in several threads, a socket serves one."""
+        ipr = getattr(self._local, "ipr", None)
+        if ipr is None:
+            ipr = self._local.ipr = IPRoute()
+            self._iprs.append(ipr)
+        return ipr
 
     def target(self, wanted):
         if wanted.container:
@@ -85,14 +92,17 @@ class Host:
         return Namespace(path)
 
     def backend(self, wanted):
-        """The backend that would create ``wanted``'s device, checked to be available."""
-        return backends.choose(wanted.backend, wanted.userspace_binary)
+        """The backend that would create ``wanted``'s device, checked to be available; one per choice and run."""
+        choice = (wanted.backend, wanted.userspace_binary)
+        with self._backends_lock:  # a batch's threads: one probe of the kernel (its test link has one name)
+            if choice not in self._backends:
+                self._backends[choice] = backends.choose(*choice)
+            return self._backends[choice]
 
     def device(self, ns, target_id, name, kind):
         return backends.find(ns, target_id, name, kind)
 
     def close(self):
-        if self._ipr is not None:
-            self._ipr.close()
-        self.docker.close()
+        for ipr in self._iprs:
+            ipr.close()
         self.unlock()

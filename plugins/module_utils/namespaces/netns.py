@@ -18,9 +18,10 @@ import ipaddress
 import os
 import socket
 from ansible_collections.wgnet.containers.plugins.module_utils.common.errors import WgnetError
+from ansible_collections.wgnet.containers.plugins.module_utils.namespaces import rtnl
 
 try:
-    from pyroute2 import IPRoute, WireGuard
+    from pyroute2 import WireGuard
     from pyroute2.netlink.exceptions import NetlinkError
     from pyroute2.netns import setns
     HAS_PYROUTE2 = True
@@ -74,17 +75,17 @@ class Namespace:
             os.close(self.fd)
             raise WgnetError("%s is not a network namespace (give /var/run/netns/NAME or /proc/PID/ns/net)" % path)
         self.identity = netns_identity(path)
-        self._ipr = None
+        self._rtnl = None
 
     def close(self):
-        if self._ipr is not None:
-            self._ipr.close()
-            self._ipr = None
+        if self._rtnl is not None:
+            self._rtnl.close()
+            self._rtnl = None
         os.close(self.fd)
 
     def _inside(self, factory):
         """Create a socket object inside this namespace, then return to ours."""
-        home = os.open("/proc/self/ns/net", os.O_RDONLY)
+        home = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
         try:
             setns(self.fd)
             try:
@@ -95,10 +96,10 @@ class Namespace:
             os.close(home)
 
     @property
-    def ipr(self):
-        if self._ipr is None:
-            self._ipr = self._inside(IPRoute)
-        return self._ipr
+    def rtnl(self):
+        if self._rtnl is None:
+            self._rtnl = self._inside(rtnl.RtnlSocket)
+        return self._rtnl
 
     def wireguard(self):
         """A generic-netlink WireGuard socket that sees this namespace's devices."""
@@ -107,59 +108,45 @@ class Namespace:
     # Links -------------------------------------------------------------
 
     def link(self, name):
-        """The link's index, kind and state, or None when there is no such link."""
-        found = self.ipr.link_lookup(ifname=name)
-        if not found:
-            return None
-        msg = self.ipr.get_links(found[0])[0]
-        info = msg.get_attr("IFLA_LINKINFO")
-        return {
-            "index": found[0],
-            "kind": info.get_attr("IFLA_INFO_KIND") if info else None,
-            "mtu": msg.get_attr("IFLA_MTU"),
-            "up": bool(msg["flags"] & 1),
-        }
+        """The link's index, kind, MTU and state, or None when there is no such link."""
+        return next((link for link in self._links() if link["name"] == name), None)
+
+    def _links(self):
+        return [rtnl.parse_link(body) for body in self._dump(rtnl.RTM_GETLINK, rtnl.IFINFO.pack(0, 0, 0, 0, 0))]
 
     def links(self):
         """Every link: [{name, kind, up, addressed}], ``addressed`` when it has an address that is not link-local."""
-        addressed = set()
-        for msg in self.ipr.get_addr():
-            if not ipaddress.ip_address(msg.get_attr("IFA_ADDRESS")).is_link_local:
-                addressed.add(msg["index"])
-        result = []
-        for msg in self.ipr.get_links():
-            info = msg.get_attr("IFLA_LINKINFO")
-            result.append({"name": msg.get_attr("IFLA_IFNAME"), "kind": info.get_attr("IFLA_INFO_KIND") if info else None,
-                           "up": bool(msg["flags"] & 1), "addressed": msg["index"] in addressed})
-        return sorted(result, key=lambda link: link["name"])
+        addressed = {index for index, iface in self._addresses() if not iface.ip.is_link_local}
+        return sorted(({"name": link["name"], "kind": link["kind"], "up": link["up"], "addressed": link["index"] in addressed}
+                       for link in self._links()), key=lambda link: link["name"])
 
     def delete_link(self, index):
-        self.ipr.link("del", index=index)
+        self._request(rtnl.RTM_DELLINK, rtnl.IFINFO.pack(0, 0, index, 0, 0))
 
-    def set_link(self, index, **attrs):
-        self.ipr.link("set", index=index, **attrs)
+    def set_link(self, index, mtu=None, state=None):
+        self._request(rtnl.RTM_NEWLINK, rtnl.link_request(index, mtu=mtu, up=state == "up"))
 
     # Addresses ---------------------------------------------------------
 
+    def _addresses(self):
+        """(link index, ip_interface) of every address of the namespace."""
+        return [(index, ipaddress.ip_interface((ipaddress.ip_address(bytes(packed)), prefixlen)))
+                for index, _family, packed, prefixlen in map(rtnl.parse_address,
+                                                             self._dump(rtnl.RTM_GETADDR, rtnl.IFADDR.pack(0, 0, 0, 0, 0)))
+                if packed]
+
     def addresses(self, index):
         """Addresses on a link as canonical interface CIDRs, without IPv6 link-local ones."""
-        result = []
-        for msg in self.ipr.get_addr(index=index):
-            text = "%s/%d" % (msg.get_attr("IFA_ADDRESS"), msg["prefixlen"])
-            iface = ipaddress.ip_interface(text)
-            if not iface.ip.is_link_local:
-                result.append(str(iface))
-        return sorted(result)
+        return sorted(str(iface) for owner, iface in self._addresses() if owner == index and not iface.ip.is_link_local)
 
     def add_address(self, index, cidr):
         iface = ipaddress.ip_interface(cidr)
-        # nodad: the address is usable at once, not after duplicate detection.
-        extra = {"flags": 0x02} if iface.version == 6 else {}
-        self.ipr.addr("add", index=index, address=str(iface.ip), prefixlen=iface.network.prefixlen, **extra)
+        self._request(rtnl.RTM_NEWADDR, rtnl.address_request(index, iface.ip.packed, iface.network.prefixlen),
+                      rtnl.NLM_F_CREATE | rtnl.NLM_F_EXCL)
 
     def del_address(self, index, cidr):
         iface = ipaddress.ip_interface(cidr)
-        self.ipr.addr("del", index=index, address=str(iface.ip), prefixlen=iface.network.prefixlen)
+        self._request(rtnl.RTM_DELADDR, rtnl.address_request(index, iface.ip.packed, iface.network.prefixlen))
 
     # Routes ------------------------------------------------------------
 
@@ -167,30 +154,52 @@ class Namespace:
         """Destinations routed through a link in the main table, except the kernel's own."""
         result = []
         for family in (socket.AF_INET, socket.AF_INET6):
-            for msg in self.ipr.get_routes(family=family, oif=index, table=RT_TABLE_MAIN):
-                if msg["proto"] == RTPROT_KERNEL or msg.get_attr("RTA_TABLE") not in (None, RT_TABLE_MAIN):
+            for route in map(rtnl.parse_route, self._dump(rtnl.RTM_GETROUTE, rtnl.RTMSG.pack(family, 0, 0, 0, 0, 0, 0, 0, 0))):
+                if route["protocol"] == RTPROT_KERNEL or route["table"] != RT_TABLE_MAIN or route["oif"] != index:
                     continue
-                if msg.get_attr("RTA_OIF") != index:
-                    continue
-                dst = msg.get_attr("RTA_DST") or ("0.0.0.0" if family == socket.AF_INET else "::")
-                result.append(str(ipaddress.ip_network("%s/%d" % (dst, msg["dst_len"]))))
+                network = ipaddress.ip_network((ipaddress.ip_address(bytes(route["destination"] or b"\0" * (
+                    4 if family == socket.AF_INET else 16))), route["prefixlen"]))
+                result.append(str(network))
         return sorted(result)
 
     def replace_route(self, index, cidr):
         """Route a destination through the link, taking it over from any other route."""
         network = ipaddress.ip_network(cidr)
-        self.ipr.route("replace", dst=str(network.network_address), dst_len=network.prefixlen,
-                       oif=index, family=_family(network), proto=RTPROT_STATIC, table=RT_TABLE_MAIN)
+        self._request(rtnl.RTM_NEWROUTE, rtnl.route_request(index, network.network_address.packed, network.prefixlen,
+                                                            RT_TABLE_MAIN, protocol=RTPROT_STATIC),
+                      rtnl.NLM_F_CREATE | rtnl.NLM_F_REPLACE)
 
     def del_route(self, index, cidr):
         network = ipaddress.ip_network(cidr)
         try:
-            self.ipr.route("del", dst=str(network.network_address), dst_len=network.prefixlen,
-                           oif=index, family=_family(network), table=RT_TABLE_MAIN)
+            # Whoever made the route, whatever its scope and type (as `ip route del` asks).
+            self._request(rtnl.RTM_DELROUTE, rtnl.route_request(index, network.network_address.packed, network.prefixlen,
+                                                                RT_TABLE_MAIN, scope=rtnl.RT_SCOPE_NOWHERE, kind=0))
         except NetlinkError as exc:
             if exc.code != errno.ESRCH:
                 raise
 
+    # The socket --------------------------------------------------------
 
-def _family(network):
-    return socket.AF_INET6 if network.version == 6 else socket.AF_INET
+    def _request(self, kind, body, flags=0):
+        try:
+            self.rtnl.request(kind, body, flags)
+        except rtnl.RtnlError as exc:
+            raise NetlinkError(exc.errno, exc.strerror)
+
+    def _dump(self, kind, body):
+        try:
+            return self.rtnl.dump(kind, body)
+        except rtnl.RtnlError as exc:
+            raise NetlinkError(exc.errno, exc.strerror)
+
+
+def move_link(name, ns, new_name):
+    """Move the link ``name`` of this thread's namespace into ``ns`` as ``new_name``, in one message."""
+    sock = rtnl.RtnlSocket()
+    try:
+        sock.request(rtnl.RTM_NEWLINK, rtnl.link_request(socket.if_nametoindex(name), netns_fd=ns.fd, ifname=new_name))
+    except rtnl.RtnlError as exc:
+        raise NetlinkError(exc.errno, exc.strerror)
+    finally:
+        sock.close()

@@ -5,6 +5,7 @@ calls, the same shapes, and a device that applies config.plan_device's fields an
 """
 
 import copy
+import itertools
 
 from ansible_collections.wgnet.containers.plugins.module_utils.device.config import ZERO_KEY
 from ansible_collections.wgnet.containers.plugins.module_utils.namespaces.netns import NetlinkError
@@ -15,6 +16,7 @@ class FakeNamespace:
     def __init__(self, path="/var/run/netns/fake"):
         self.path, self.identity, self.fd = path, (1, 2), -1
         self.links_by_name = {}
+        self.indexes = itertools.count(2)  # one per link, whatever thread adds it
         self.fail_on = None  # a method that raises NetlinkError once, to test undoing
         self.closed = False
 
@@ -30,8 +32,7 @@ class FakeNamespace:
             raise NetlinkError(17, "File exists")
 
     def add_link(self, name, kind):
-        index = len(self.links_by_name) + 2
-        self.links_by_name[name] = {"index": index, "kind": kind, "mtu": 1420, "up": False,
+        self.links_by_name[name] = {"index": next(self.indexes), "kind": kind, "mtu": 1420, "up": False,
                                     "addresses": set(), "routes": set()}
 
     def link(self, name):

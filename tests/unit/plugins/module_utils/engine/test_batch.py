@@ -1,11 +1,54 @@
-"""The switch signal of wg_container_ifaces: wait, then switch or abort, and consume the file."""
+"""Many interfaces in one run, read and changed in threads; and the switch signal of wg_container_ifaces
+(wait, then switch or abort, and consume the file)."""
 
+import base64
+import os
 import threading
 
 import pytest
+from .fakes import FakeHost, FakeNamespace
 
 from ansible_collections.wgnet.containers.plugins.module_utils.common.errors import WgnetError
-from ansible_collections.wgnet.containers.plugins.module_utils.engine.batch import wait_for_signal
+from ansible_collections.wgnet.containers.plugins.module_utils.engine.batch import reconcile_many, wait_for_signal
+from ansible_collections.wgnet.containers.plugins.module_utils.engine.spec import Wanted, desired_state
+from ansible_collections.wgnet.containers.plugins.module_utils.namespaces.netns import NetlinkError
+
+
+def wanted(host, *names):
+    return [Wanted(name, desired_state(base64.b64encode(os.urandom(32)).decode(), addresses=["10.0.0.%d/32" % (i + 2)]),
+                   netns=host.ns.path, allow_other_interfaces=True) for i, name in enumerate(names)]
+
+
+class RefusingNamespace(FakeNamespace):
+    """Refuses one address, whichever thread asks."""
+
+    def add_address(self, index, cidr):
+        if cidr == "10.0.0.9/32":
+            raise NetlinkError(17, "File exists")
+        FakeNamespace.add_address(self, index, cidr)
+
+
+def test_results_come_in_order_and_a_failure_names_its_element_without_holding_back_the_others():
+    host = FakeHost(RefusingNamespace())
+    interfaces = wanted(host, *["wg%d" % i for i in range(20)])
+    with pytest.raises(WgnetError, match=r"^interfaces\[7\] \(/var/run/netns/fake/wg7\): .*the other 19 interfaces "
+                                         r"were changed as planned$") as info:
+        reconcile_many(host, interfaces)
+    assert info.value.option == "interfaces[7]"
+    assert sorted(host.ns.links_by_name) == sorted("wg%d" % i for i in range(20) if i != 7)  # wg7 undone
+    result = reconcile_many(host, interfaces[:7] + interfaces[8:])
+    assert [r["name"] for r in result["results"]] == ["wg%d" % i for i in range(20) if i != 7]
+    assert not result["changed"]
+
+
+def test_a_failure_while_reading_changes_nothing_and_names_the_first_element():
+    host = FakeHost(FakeNamespace())  # no resolv.conf is known: an interface with resolvers cannot be planned
+    interfaces = wanted(host, *["wg%d" % i for i in range(20)])
+    interfaces[5].desired["dns"] = interfaces[12].desired["dns"] = "nameserver 10.0.0.1\n"
+    with pytest.raises(WgnetError, match=r"^interfaces\[5\] \(/var/run/netns/fake/wg5\): .*no resolv.conf") as info:
+        reconcile_many(host, interfaces)
+    assert info.value.option == "interfaces[5].dns"
+    assert host.ns.links_by_name == {}
 
 
 def write_later(path, text, delay=0.1):
