@@ -7,15 +7,17 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$here/lib.sh"
 
-SUITE=bookworm
 MIRROR=${WGNET_MIRROR:-http://deb.debian.org/debian} # the mirror apt uses
 CACHE=/var/cache/wgnet-images
 # image name -> packages added to minbase (comma-separated, as --include wants).
+# A Docker-in-Docker "host" is managed by Ansible over the docker connection:
+# python3 for Ansible's modules, python3-apt for its apt module.
+HOST_PKGS=python3,python3-apt,docker.io,iproute2,iputils-ping,procps
 declare -A IMAGES=(
-  ["wgnet/app:$SUITE"]="iproute2,iputils-ping"
-  # A Docker-in-Docker "host" managed by Ansible over the docker connection:
-  # python3 for Ansible's modules, python3-apt for its apt module.
-  ["wgnet/host:$SUITE"]="python3,python3-apt,docker.io,iproute2,iputils-ping,procps"
+  ["wgnet/app:bookworm"]="iproute2,iputils-ping" # the app containers, on hosts of either release
+  ["wgnet/host:bookworm"]=$HOST_PKGS              # Docker 20.10
+  # Docker 26.1 and the Compose v2 plugin; trixie's docker.io only recommends docker-cli.
+  ["wgnet/host:trixie"]="$HOST_PKGS,docker-cli,docker-compose"
 )
 
 rootfs= # the debootstrap folder being built, removed on any exit
@@ -27,15 +29,16 @@ for name in "${!IMAGES[@]}"; do
   docker image inspect "$name" >/dev/null 2>&1 && continue
   include=${IMAGES[$name]}
   # The package list is in the file name: changing it invalidates the cache.
-  key=$(printf '%s %s' "$SUITE" "$include" | sha256sum | cut -c1-12)
+  suite=${name##*:}
+  key=$(printf '%s %s' "$suite" "$include" | sha256sum | cut -c1-12)
   tarball=$CACHE/${name//[\/:]/_}-$key.tar
   start=$SECONDS
   if [[ ! -s $tarball ]]; then
     rootfs=$(mktemp -d "$CACHE/rootfs.XXXXXX")
-    log "$name: debootstrap $SUITE (+$include)"
+    log "$name: debootstrap $suite (+$include)"
     # The shared --cache-dir lets the second image reuse the first one's debs.
     debootstrap --variant=minbase --include="$include" --cache-dir="$CACHE/debs" \
-      "$SUITE" "$rootfs" "$MIRROR" >"$rootfs.log" 2>&1 ||
+      "$suite" "$rootfs" "$MIRROR" >"$rootfs.log" 2>&1 ||
       { tail -n 20 "$rootfs.log" >&2; die "debootstrap failed for $name"; }
     # Apt lists and caches only make the image bigger; `apt-get update` refills them.
     rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb

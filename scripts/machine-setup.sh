@@ -12,7 +12,7 @@ WG_PKGS=(wireguard-tools wireguard-go)
 # docker-compose: Debian's Compose 1.29 (no compose plugin for docker.io 20.10), for the network driver's test.
 CONTAINER_PKGS=(docker.io debootstrap docker-compose)
 NET_PKGS=(iproute2 iputils-ping kmod)
-VM_PKGS=(qemu-system-x86) # for the VM test tier
+VM_PKGS=(qemu-system-x86 zstd) # for the VM test tier; zstd unpacks its kernel (scripts/vm-build.sh)
 QA_PKGS=(shellcheck shfmt) # tests/integration/test_scripts.py: lint and parse scripts/
 PKGS=("${WG_PKGS[@]}" "${CONTAINER_PKGS[@]}" "${NET_PKGS[@]}" "${VM_PKGS[@]}" "${QA_PKGS[@]}")
 
