@@ -12,6 +12,7 @@ __metaclass__ = type
 
 import errno
 import os
+import threading
 
 from ansible_collections.wgnet.containers.plugins.module_utils.common.errors import WgnetError
 from ansible_collections.wgnet.containers.plugins.module_utils.device import genl
@@ -39,14 +40,19 @@ class KernelDevice:
 
     def __init__(self, ns, ifname):
         self.ns, self.ifname = ns, ifname
-        self._wg = None
+        self._wg = {}  # thread ident -> socket
 
     @property
     def wg(self):
-        """The generic-netlink socket, opened on first use: a device found only to be deleted needs none."""
-        if self._wg is None:
-            self._wg = self.ns.wireguard()
-        return self._wg
+        """This thread's generic-netlink socket, opened on first use: a device found only to be deleted needs none.
+
+        One a thread: pyroute2 gives a socket used from another thread a new one, opened in that thread's
+        namespace, which is the host's, not the device's (a batch decides in one thread, changes in another).
+        """
+        thread = threading.get_ident()
+        if thread not in self._wg:
+            self._wg[thread] = self.ns.wireguard()
+        return self._wg[thread]
 
     def get(self):
         # A device with many peers comes back as several messages (a netlink dump).

@@ -19,7 +19,9 @@ import struct
 
 NETLINK_ROUTE = 0
 NLMSG_ERROR, NLMSG_DONE = 2, 3
-NLM_F_REQUEST, NLM_F_ACK, NLM_F_DUMP = 0x1, 0x4, 0x300
+NLM_F_REQUEST, NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR = 0x1, 0x4, 0x300, 0x10
+MIN_TYPE = 16  # below: netlink's own control messages
+DUMP_ATTEMPTS = 5
 NLM_F_REPLACE, NLM_F_EXCL, NLM_F_CREATE = 0x100, 0x200, 0x400
 RTM_NEWLINK, RTM_DELLINK, RTM_GETLINK = 16, 17, 18
 RTM_NEWADDR, RTM_DELADDR, RTM_GETADDR = 20, 21, 22
@@ -64,11 +66,13 @@ def attrs_of(data, offset, end):
 
 
 def messages(data):
-    """(type, body) of each message of a reply."""
+    """(type, flags, body) of each message of a reply; a length shorter than a header ends it."""
     offset = 0
     while offset + HEADER.size <= len(data):
-        length, kind = HEADER.unpack_from(data, offset)[:2]
-        yield kind, data[offset + HEADER.size:offset + length]
+        length, kind, flags = HEADER.unpack_from(data, offset)[:3]
+        if length < HEADER.size:
+            return
+        yield kind, flags, data[offset + HEADER.size:offset + length]
         offset += (length + 3) & ~3
 
 
@@ -151,7 +155,7 @@ class RtnlSocket:
         """Send one change and wait for its acknowledgement; RtnlError on a refusal."""
         self._send(kind, flags | NLM_F_ACK, body)
         while True:
-            for reply, payload in messages(self.sock.recv(RECV_SIZE)):
+            for reply, _flags, payload in messages(self.sock.recv(RECV_SIZE)):
                 if reply == NLMSG_ERROR:
                     code = error_code(payload)
                     if code:
@@ -159,14 +163,25 @@ class RtnlSocket:
                     return
 
     def dump(self, kind, body):
-        """The bodies of every message a dump request answers."""
+        """The bodies of every message a dump request answers, read again when the kernel says that a
+        change (Docker making a veth, say) interrupted it, so that no link is missed."""
+        for _attempt in range(DUMP_ATTEMPTS):
+            bodies, interrupted = self._dump_once(kind, body)
+            if not interrupted:
+                return bodies
+        raise RtnlError(errno.EAGAIN, "the dump was interrupted by changes %d times" % DUMP_ATTEMPTS)
+
+    def _dump_once(self, kind, body):
         self._send(kind, NLM_F_DUMP, body)
-        bodies = []
+        bodies, interrupted = [], False
         while True:
-            for reply, payload in messages(self.sock.recv(RECV_SIZE)):
-                if reply == NLMSG_DONE:
-                    return bodies
-                if reply == NLMSG_ERROR:
-                    code = error_code(payload) or errno.EIO
-                    raise RtnlError(code, os.strerror(code))
-                bodies.append(payload)
+            for reply, flags, payload in messages(self.sock.recv(RECV_SIZE)):
+                interrupted = interrupted or bool(flags & NLM_F_DUMP_INTR)
+                if reply in (NLMSG_DONE, NLMSG_ERROR):
+                    code = error_code(payload) if len(payload) >= 4 else 0
+                    if code or reply == NLMSG_ERROR:
+                        code = code or errno.EIO
+                        raise RtnlError(code, os.strerror(code))
+                    return bodies, interrupted
+                if reply >= MIN_TYPE:  # not a NOOP or an OVERRUN
+                    bodies.append(payload)

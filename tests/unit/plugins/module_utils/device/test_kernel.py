@@ -23,3 +23,23 @@ def test_deleting_a_found_device_opens_no_generic_netlink_socket():
     ns = NamespaceWithoutGenl()
     KernelDevice(ns, "wg0").delete()
     assert ns.deleted == [7]
+
+
+class NamespaceCountingSockets:
+    """A namespace that hands out a new generic-netlink socket (an object) each time it is asked."""
+
+    def wireguard(self):
+        return object()
+
+
+def test_each_thread_gets_its_own_socket_opened_in_the_device_namespace():
+    import threading
+    device = KernelDevice(NamespaceCountingSockets(), "wg0")
+    here = device.wg
+    assert device.wg is here  # one a thread, kept
+    there = []
+    worker = threading.Thread(target=lambda: there.append(device.wg))
+    worker.start()
+    worker.join()
+    # pyroute2 would give this thread's calls a socket of the host's namespace: the device opens its own.
+    assert there[0] is not here

@@ -38,4 +38,49 @@ def test_a_reply_is_split_into_its_messages_and_an_error_gives_its_errno():
     done = rtnl.HEADER.pack(20, rtnl.NLMSG_DONE, 0, 2, 0) + bytes(4)
     replies = list(rtnl.messages(error + done))
     assert [reply[0] for reply in replies] == [rtnl.NLMSG_ERROR, rtnl.NLMSG_DONE]
-    assert rtnl.error_code(replies[0][1]) == 17
+    assert rtnl.error_code(replies[0][2]) == 17
+
+
+def test_a_message_shorter_than_its_header_ends_the_reply():
+    broken = rtnl.HEADER.pack(4, rtnl.RTM_NEWLINK, 0, 1, 0) + bytes(16)
+    assert list(rtnl.messages(broken)) == []
+
+
+class FakeSocket:
+    """Answers each dump request with the next canned reply."""
+
+    def __init__(self, replies):
+        self.replies, self.sent = list(replies), 0
+
+    def send(self, _data):
+        self.sent += 1
+
+    def recv(self, _size):
+        return self.replies.pop(0)
+
+
+def reply(*bodies, flags=0, done_code=0):
+    data = b"".join(rtnl.HEADER.pack(rtnl.HEADER.size + len(b), rtnl.RTM_NEWLINK, flags, 1, 0) + b for b in bodies)
+    return data + rtnl.HEADER.pack(20, rtnl.NLMSG_DONE, flags, 1, 0) + struct.pack("=i", -done_code)
+
+
+def dumping(replies):
+    sock = rtnl.RtnlSocket.__new__(rtnl.RtnlSocket)
+    sock.sock, sock.sequence = FakeSocket(replies), 0
+    return sock
+
+
+def test_a_dump_interrupted_by_a_change_is_read_again():
+    sock = dumping([reply(b"old!", flags=rtnl.NLM_F_DUMP_INTR), reply(b"new1", b"new2")])
+    assert sock.dump(rtnl.RTM_GETLINK, b"") == [b"new1", b"new2"]
+    assert sock.sock.sent == 2
+
+
+def test_a_dump_that_ends_in_an_error_is_not_taken_as_whole():
+    sock = dumping([reply(b"part", done_code=16)])
+    try:
+        sock.dump(rtnl.RTM_GETLINK, b"")
+    except rtnl.RtnlError as exc:
+        assert exc.args[0] == 16
+    else:
+        raise AssertionError("a failed dump was returned as complete")
