@@ -160,14 +160,14 @@ def apply_plan(host, plan):
         device = plan.backend.create(ns, target.target_id, name, wanted.desired["device"], host.ipr)
         try:
             apply_link(ns, ns.link(name)["index"], plan.link_steps)
-        except NetlinkError as exc:
+        except (NetlinkError, OSError) as exc:
             device.delete()  # roll back what this run created
             raise WgnetError("could not configure %s in the namespace: %s" % (name, exc))
     else:
         try:
             current["device"].apply(plan.fields, plan.peer_ops)
             apply_link(ns, current["index"], plan.link_steps)
-        except (WgnetError, NetlinkError) as exc:
+        except (WgnetError, NetlinkError, OSError) as exc:
             # A set stops at its first error with the lines before it applied (a new key on the old
             # port, say): put the interface back, so that a failed run counts as not switched.
             option = exc.option if isinstance(exc, WgnetError) else None

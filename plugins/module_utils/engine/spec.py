@@ -186,5 +186,5 @@ def labelled(index, label):
     except WgnetError as exc:
         raise WgnetError("interfaces[%d] (%s): %s" % (index, label, exc),
                          "interfaces[%d]%s" % (index, "." + exc.option if exc.option else ""))
-    except NetlinkError as exc:
+    except (NetlinkError, OSError) as exc:  # the kernel's or the system's refusal: still this element's
         raise WgnetError("interfaces[%d] (%s): %s" % (index, label, exc), "interfaces[%d]" % index)

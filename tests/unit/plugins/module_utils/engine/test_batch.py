@@ -41,6 +41,24 @@ def test_results_come_in_order_and_a_failure_names_its_element_without_holding_b
     assert not result["changed"]
 
 
+class FullNamespace(FakeNamespace):
+    """Fails one address with a system error (out of file descriptors), not the kernel's refusal."""
+
+    def add_address(self, index, cidr):
+        if cidr == "10.0.0.5/32":
+            raise OSError(24, "Too many open files")
+        FakeNamespace.add_address(self, index, cidr)
+
+
+def test_a_system_error_while_changing_names_its_element_and_the_others_are_changed():
+    host = FakeHost(FullNamespace())
+    interfaces = wanted(host, *["wg%d" % i for i in range(6)])
+    with pytest.raises(WgnetError, match=r"^interfaces\[3\] .*Too many open files.*the other 5 interfaces") as info:
+        reconcile_many(host, interfaces)
+    assert info.value.option == "interfaces[3]"
+    assert sorted(host.ns.links_by_name) == ["wg0", "wg1", "wg2", "wg4", "wg5"]
+
+
 def test_a_failure_while_reading_changes_nothing_and_names_the_first_element():
     host = FakeHost(FakeNamespace())  # no resolv.conf is known: an interface with resolvers cannot be planned
     interfaces = wanted(host, *["wg%d" % i for i in range(20)])
