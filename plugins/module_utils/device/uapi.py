@@ -60,7 +60,9 @@ def parse_get(reply):
     A hub's reply is 20 MB, 9 lines for each of 65,533 peers, most of them as _QUIET_PEER:
     read from the bytes, where those lines are skipped at once.
     """
-    head, *chunks = reply.split(b"\npublic_key=")
+    # A device with no key, port or fwmark set starts its reply with its first peer: the newline in
+    # front lets that peer be split off like the others.
+    head, *chunks = (b"\n" + reply).split(b"\npublic_key=")
     config = {"private_key": None, "listen_port": 0, "fwmark": 0, "peers": {}}
     _parse_device(head.split(b"\n"), config)
     stats = {}

@@ -54,6 +54,14 @@ def test_zero_values_are_the_defaults_and_peers_stay_apart():
     assert stats[first] == {"latest_handshake": 0, "transfer_rx": 7, "transfer_tx": 0}
 
 
+def test_a_reply_that_starts_with_its_first_peer_keeps_it():
+    # wireguard-go writes no private_key, listen_port or fwmark line when they are unset.
+    peer_key = key()
+    config, _stats = parse_get(b"public_key=%s\nallowed_ip=10.0.0.1/32\nerrno=0\n\n" % hexkey(peer_key).encode())
+    assert config["private_key"] is None and list(config["peers"]) == [peer_key]
+    assert config["peers"][peer_key]["allowed_ips"] == ["10.0.0.1/32"]
+
+
 def test_a_quiet_peer_as_wireguard_go_writes_it():
     """The lines of a peer with no handshake and nothing but defaults, skipped at once: a hub's usual peer."""
     quiet, busy = key(), key()
