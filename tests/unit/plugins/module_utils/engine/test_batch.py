@@ -20,16 +20,20 @@ def wanted(host, *names):
 
 
 class RefusingNamespace(FakeNamespace):
-    """Refuses one address, whichever thread asks."""
+    """Fails one address with ``error``, whichever thread asks: the kernel's refusal, or a system error."""
+
+    def __init__(self, cidr, error):
+        FakeNamespace.__init__(self)
+        self.refused, self.error = cidr, error
 
     def add_address(self, index, cidr):
-        if cidr == "10.0.0.9/32":
-            raise NetlinkError(17, "File exists")
+        if cidr == self.refused:
+            raise self.error
         FakeNamespace.add_address(self, index, cidr)
 
 
 def test_results_come_in_order_and_a_failure_names_its_element_without_holding_back_the_others():
-    host = FakeHost(RefusingNamespace())
+    host = FakeHost(RefusingNamespace("10.0.0.9/32", NetlinkError(17, "File exists")))
     interfaces = wanted(host, *["wg%d" % i for i in range(20)])
     with pytest.raises(WgnetError, match=r"^interfaces\[7\] \(/var/run/netns/fake/wg7\): .*the other 19 interfaces "
                                          r"were changed as planned$") as info:
@@ -41,17 +45,8 @@ def test_results_come_in_order_and_a_failure_names_its_element_without_holding_b
     assert not result["changed"]
 
 
-class FullNamespace(FakeNamespace):
-    """Fails one address with a system error (out of file descriptors), not the kernel's refusal."""
-
-    def add_address(self, index, cidr):
-        if cidr == "10.0.0.5/32":
-            raise OSError(24, "Too many open files")
-        FakeNamespace.add_address(self, index, cidr)
-
-
 def test_a_system_error_while_changing_names_its_element_and_the_others_are_changed():
-    host = FakeHost(FullNamespace())
+    host = FakeHost(RefusingNamespace("10.0.0.5/32", OSError(24, "Too many open files")))
     interfaces = wanted(host, *["wg%d" % i for i in range(6)])
     with pytest.raises(WgnetError, match=r"^interfaces\[3\] .*Too many open files.*the other 5 interfaces") as info:
         reconcile_many(host, interfaces)
