@@ -24,8 +24,8 @@ while read -r _name host key address hub_key endpoint allowed_ips; do
   echo $! >>"$pidfile"
   until [ -S "/var/run/wireguard/$host.sock" ]; do sleep 0.005; done
   # The socket file appears just before wireguard-go listens on it.
-  until wg set "$host" private-key "$key" peer "$hub_key" endpoint "$endpoint" allowed-ips "$allowed_ips" \
-    persistent-keepalive 25 2>/dev/null; do sleep 0.005; done
+  until wg set "$host" private-key "$key" peer "$hub_key" persistent-keepalive 25 endpoint "$endpoint" \
+    allowed-ips "$allowed_ips" 2>/dev/null; do sleep 0.005; done
   ip link set "$host" netns "$pid" name wg0
   nsenter -t "$pid" -n ip -batch - <<END
 link set wg0 mtu 1420 up
