@@ -15,6 +15,7 @@ version_added: 0.1.0
 description:
   - Returns the running containers labelled C(wgnet.enable=true), with their C(wgnet.address) label, and the
     host's allocation record, where a C(docker ps) task and a slurp task took two steps.
+  - Asks the Docker daemon on its local socket (C(DOCKER_HOST) if it is C(unix://...)).
   - Used by the P(wgnet.containers.attach#role) role's C(plan) step. Changes nothing.
 author:
   - wgnet.containers maintainers (@wgnet)
@@ -59,8 +60,14 @@ content:
 import base64
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.wgnet.containers.plugins.module_utils.common.dockerapi import running_with_label
+from ansible_collections.wgnet.containers.plugins.module_utils.common.errors import WgnetError
 
-LABELLED = ["docker", "ps", "--filter", "label=wgnet.enable=true", "--format", '{{.Names}} {{.Label "wgnet.address"}}']
+
+def labelled_lines():
+    """"name address" (or "name") for each running container labelled wgnet.enable=true."""
+    return [("%s %s" % (name, labels.get("wgnet.address", ""))).strip()
+            for name, labels in running_with_label("wgnet.enable=true")]
 
 
 def main():
@@ -71,10 +78,10 @@ def main():
     )
     result = {"changed": False, "labelled": []}
     if module.params["labels"]:
-        rc, out, err = module.run_command(LABELLED)
-        if rc != 0:
-            module.fail_json(msg="docker ps failed: %s" % err.strip(), rc=rc)
-        result["labelled"] = [line for line in out.splitlines() if line.strip()]
+        try:
+            result["labelled"] = labelled_lines()
+        except WgnetError as exc:
+            module.fail_json(msg=str(exc), option=exc.option)
     try:
         with open(module.params["state_path"], "rb") as handle:
             result["content"] = base64.b64encode(handle.read()).decode("ascii")

@@ -28,8 +28,8 @@ def pools_of(pool):
 def select_containers(containers, labelled_lines):
     """The containers to attach: the labelled ones, then the inventory's, which win for a name in both.
 
-    ``labelled_lines`` are the lines of ``docker ps --format '{{.Names}} {{.Label "wgnet.address"}}'``:
-    a name, then the label's address if it has one.
+    ``labelled_lines`` are wg_attach_read's ``labelled``: a container's name, then its ``wgnet.address``
+    label if it has one.
     """
     named = set(container["name"] for container in containers)
     selected = []

@@ -7,18 +7,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
 import os
-import socket
-from http.client import HTTPConnection, HTTPException
 from urllib.parse import quote
 
+from ansible_collections.wgnet.containers.plugins.module_utils.common.dockerapi import docker_get
 from ansible_collections.wgnet.containers.plugins.module_utils.common.errors import WgnetError
 from ansible_collections.wgnet.containers.plugins.module_utils.namespaces.netns import netns_identity
 
 BATCH_THREADS = 8  # the threads a batch reads and changes its interfaces in
-DOCKER_SOCKET = "unix:///var/run/docker.sock"
-DOCKER_TIMEOUT = 60  # seconds for one answer of a busy daemon
 # The target_id of the host's own namespace (a hub, or the network driver's endpoints before Join).
 HOST_TARGET_ID = "host"
 NAMED_NETNS_DIRS = ("/var/run/netns", "/run/netns")
@@ -102,49 +98,21 @@ def host_target():
 
 
 class DockerTargets:
-    """Looks containers up in the Docker Engine API, on the daemon's local socket.
+    """Looks containers up in the Docker Engine API (common.dockerapi), one GET a container.
 
-    One GET a container, with no client library: the Docker SDK's import and its requests session
-    cost a module run more than all its lookups. The daemon is this host's (DOCKER_HOST, or its
-    default socket): the container's namespace must be reachable here anyway.
+    A daemon that cannot be reached is an error, not a missing container: with state=absent it must
+    not pass for "nothing to remove".
     """
 
     def target(self, name):
-        status, attrs = self._get("/containers/%s/json" % quote(name, safe=""))
+        status, attrs = docker_get("/containers/%s/json" % quote(name, safe=""))
         if status == 404:
             raise TargetError.about("container", "no container named or with id %r" % name)
         if status != 200:
-            raise TargetError.about("container", "cannot inspect %r (%s)" % (name, attrs.get("message", status)))
+            raise WgnetError.about("container", "cannot inspect %r (%s)" % (name, attrs.get("message", status)))
         state = attrs["State"]
         if not state.get("Running") or not state.get("Pid"):
             raise TargetError.about("container", "%r is not running (status %s)" % (name, state.get("Status")))
         return Target("/proc/%d/ns/net" % state["Pid"], attrs["Id"], container=attrs["Name"].lstrip("/"),
                       resolv_conf=attrs.get("ResolvConfPath") or None,
                       network_mode=(attrs.get("HostConfig") or {}).get("NetworkMode"))
-
-    def _get(self, path):
-        """(status, JSON body) of a GET; a connection of its own, so that threads may look up at once."""
-        address = os.environ.get("DOCKER_HOST") or DOCKER_SOCKET
-        if not address.startswith("unix://"):
-            raise TargetError.about("container", "DOCKER_HOST is %s: only the daemon's local socket (unix://...) can "
-                                                 "be used, as the container's namespace must be on this host" % address)
-        connection = _UnixConnection(address[len("unix://"):])
-        try:
-            connection.request("GET", path)
-            reply = connection.getresponse()
-            return reply.status, json.loads(reply.read().decode("utf-8") or "{}")
-        except (OSError, HTTPException, ValueError) as exc:
-            raise TargetError.about("container", "cannot reach the Docker daemon at %s (%s)" % (address, exc))
-        finally:
-            connection.close()
-
-
-class _UnixConnection(HTTPConnection):
-    def __init__(self, path):
-        HTTPConnection.__init__(self, "localhost", timeout=DOCKER_TIMEOUT)
-        self.socket_path = path
-
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(self.timeout)
-        self.sock.connect(self.socket_path)
