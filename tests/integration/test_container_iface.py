@@ -407,3 +407,11 @@ def test_a_namespace_with_other_interfaces_is_refused_unless_allowed(hub, lan_na
         assert sh("ip", "netns", "exec", ns, "ping", "-c", "1", "-W", "2", hub.address, check=False).returncode == 0
     finally:
         hub.remove_peer(public)
+
+
+def test_an_unreachable_daemon_is_no_missing_container(monkeypatch):
+    """With state=absent, "cannot ask Docker" must not pass for "no container, nothing to remove"."""
+    monkeypatch.setenv("DOCKER_HOST", "unix:///run/wgnet-test-no-daemon.sock")
+    result = run_module(MODULE, {"container": "wgt-any", "state": "absent"})
+    assert result["failed"] is True and result["option"] == "container", result
+    assert "cannot reach the Docker daemon at unix:///run/wgnet-test-no-daemon.sock" in result["msg"]
