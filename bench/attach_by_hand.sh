@@ -16,16 +16,30 @@ mapfile -t names < <(cut -d' ' -f1 "$table")
 # One docker call for every container's pid, as anyone doing this by hand would.
 mapfile -t pids < <(docker inspect --format '{{.State.Pid}}' "${names[@]}")
 
+# Retries COMMAND every 5 ms for up to 10 s: a wireguard-go that died must stop the loop, not hang it.
+retry() {
+  local deadline=$((SECONDS + 10))
+  until "$@"; do
+    ((SECONDS < deadline)) || {
+      echo "attach_by_hand.sh: gave up after 10 s: $*" >&2
+      return 1
+    }
+    sleep 0.005
+  done
+}
+
+quiet() { "$@" 2>/dev/null; }
+
 i=0
 while read -r _name host key address hub_key endpoint allowed_ips; do
   pid=${pids[i]}
   i=$((i + 1))
   wireguard-go -f "$host" </dev/null >/dev/null 2>&1 &
   echo $! >>"$pidfile"
-  until [ -S "/var/run/wireguard/$host.sock" ]; do sleep 0.005; done
+  retry test -S "/var/run/wireguard/$host.sock"
   # The socket file appears just before wireguard-go listens on it.
-  until wg set "$host" private-key "$key" peer "$hub_key" persistent-keepalive 25 endpoint "$endpoint" \
-    allowed-ips "$allowed_ips" 2>/dev/null; do sleep 0.005; done
+  retry quiet wg set "$host" private-key "$key" peer "$hub_key" persistent-keepalive 25 endpoint "$endpoint" \
+    allowed-ips "$allowed_ips"
   ip link set "$host" netns "$pid" name wg0
   nsenter -t "$pid" -n ip -batch - <<END
 link set wg0 mtu 1420 up

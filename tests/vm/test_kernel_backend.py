@@ -214,6 +214,35 @@ POOL = "10.90.0.0/20"  # 4,094 addresses, 4,093 peers
 HUB_ADDRESS = "10.90.15.254"
 
 
+def test_a_batch_in_threads_on_kernel_links(hub):
+    """wg_container_ifaces makes, reads and removes kernel links of 12 namespaces in its 8 threads.
+
+    Each thread opens its own generic netlink socket: a socket of another thread would be in that
+    thread's namespace, and its links would be made, or looked for, in the wrong one.
+    """
+    boxes = [Box(hub) for _index in range(12)]
+    try:
+        batch = {"interfaces": [made.args() for made in boxes]}
+        first = assert_ok(timed("wg_container_ifaces", batch))
+        record("batch_kernel_12_seconds", first["_seconds"])
+        assert [item["changed"] for item in first["results"]] == [True] * 12
+        for made, item in zip(boxes, first["results"]):
+            assert item["netns"] == made.ns.path and item["interface"]["backend"] == "kernel"
+            assert made.ns.links() == ["lo", "wg0"] and made.ns.link_kind("wg0") == "wireguard"
+            assert made.ns.routes() == ["default wg0"]
+            assert made.ping_hub().returncode == 0, made.address
+        assert sh("ip", "-o", "link", "show", "type", "wireguard").stdout.count(": wg0:") == 0  # none left behind
+        again = assert_ok(run_module("wg_container_ifaces", batch))
+        assert again["changed"] is False, [item["changes"] for item in again["results"]]
+        gone = assert_ok(run_module("wg_container_ifaces", {
+            "interfaces": [{"netns": made.ns.path, "state": "absent"} for made in boxes]}))
+        assert [item["changes"] for item in gone["results"]] == [["remove interface wg0"]] * 12
+        assert all(made.ns.links() == ["lo"] for made in boxes)
+    finally:
+        for made in boxes:
+            made.close()
+
+
 def test_hub_with_a_pool_on_the_kernel(tmp_path):
     """wg_hub with a /20 pool on the kernel backend: 4,093 peers, then again with nothing to change.
 
