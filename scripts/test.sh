@@ -38,7 +38,7 @@ fi
 WGNET_TEST_SESSION_START=$(date +%s.%N)
 export WGNET_TEST_SESSION_START
 status=0
-.venv/bin/python -m pytest -n "$jobs" --dist loadgroup || status=$?
+.venv/bin/python -m pytest -n "$jobs" || status=$?
 log "the tests but test_footprint.py: exit code $status after $((SECONDS - start))s"
 footprint=0
 .venv/bin/python -m pytest tests/integration/test_footprint.py || footprint=$?

@@ -1,8 +1,7 @@
 """pytest setup shared by every test: the collection is importable by its name, in scripts/env.sh's environment.
 
-Under pytest-xdist (`scripts/test.sh` with no arguments runs `-n 2 --dist loadgroup`), the tests are
-split into as many streams as there are workers, each stream one xdist group that one worker runs
-in order: the long tests (BLOCKS) are spread by their known durations, longest first, onto the
+Under pytest-xdist (`scripts/test.sh` with no arguments runs `-n 2`), the tests are split into as
+many streams as there are workers, each stream run by one worker in order (pytest_xdist_make_scheduler): the long tests (BLOCKS) are spread by their known durations, longest first, onto the
 stream with the least work so far, and every other test is one block, since those share this
 machine's network namespace, links and processes. test_footprint.py is left out of such a run: it
 must see what every other test wrote, so scripts/test.sh runs it afterwards, in a session of its own
@@ -84,18 +83,36 @@ def pytest_report_header(config):
     return lines + ["%s: not in this run (it must run after every other test; scripts/test.sh runs it next)" % LAST]
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own, which reads the xdist_group marks
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """Under pytest-xdist, whatever --dist says (but `each`): one stream of tests per worker (plan())."""
+    if config.getvalue("dist") == "each":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class StreamScheduling(LoadScopeScheduling):
+        """xdist's scheduler by scope, where a scope is a stream: each worker gets one and runs it in order.
+
+        (Not the xdist_group marks of `--dist loadgroup`: pytest 9.2 no longer lets xdist 3.8 add the group
+        to a test's id, so those marks group nothing.)
+        """
+
+        streams = None
+
+        def _split_scope(self, nodeid):
+            if self.streams is None:  # self.collection is complete here: the whole run's blocks
+                self.streams = plan({block_of(each) for each in self.collection}, xdist_workers(config))
+            return "stream%d" % self.streams[block_of(nodeid)]
+
+    return StreamScheduling(config, log)
+
+
 def pytest_collection_modifyitems(config, items):
-    workers = xdist_workers(config)
-    if workers:
+    if xdist_workers(config):
         last = [item for item in items if item.fspath.basename == LAST]
         if last:
             items[:] = [item for item in items if item.fspath.basename != LAST]
             config.hook.pytest_deselected(items=last)
-        if workers > 1:
-            assigned = plan({block_of(item.nodeid) for item in items}, workers)
-            for item in items:
-                item.add_marker(pytest.mark.xdist_group("stream%d" % assigned[block_of(item.nodeid)]))
     items.sort(key=lambda item: item.fspath.basename == LAST)
 
 
