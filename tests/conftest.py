@@ -116,7 +116,7 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: item.fspath.basename == LAST)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def session_start(request):
     """When the test session began (seconds since the epoch)."""
     return request.config.stash[SESSION_START]
