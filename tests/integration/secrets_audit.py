@@ -99,7 +99,7 @@ class ProcessSampler(threading.Thread):
                 except OSError:
                     continue  # the process ended meanwhile
                 self.seen.add(text)
-                if name == "cmdline" and text.startswith("wireguard-go "):
+                if name == "cmdline" and os.path.basename(text.split(" ", 1)[0]) == "wireguard-go":
                     self.wireguard_go_containers.update(outer_container(pid))
         self.samples += 1
 
