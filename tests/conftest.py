@@ -1,6 +1,6 @@
 """pytest setup shared by every test: the collection is importable by its name, in scripts/env.sh's environment.
 
-Under pytest-xdist (`scripts/test.sh` with no arguments runs `-n 2`), the tests are split into as
+Under pytest-xdist (`WGNET_TEST_JOBS=2 scripts/test.sh` runs `-n 2`), the tests are split into as
 many streams as there are workers, each stream run by one worker in order (pytest_xdist_make_scheduler): the long tests (BLOCKS) are spread by their known durations, longest first, onto the
 stream with the least work so far, and every other test is one block, since those share this
 machine's network namespace, links and processes. test_footprint.py is left out of such a run: it
