@@ -1,11 +1,12 @@
 """pytest setup shared by every test: the collection is importable by its name, in scripts/env.sh's environment.
 
 Under pytest-xdist (`WGNET_TEST_JOBS=2 scripts/test.sh` runs `-n 2`), the tests are split into as
-many streams as there are workers, each stream run by one worker in order (pytest_xdist_make_scheduler): the long tests (BLOCKS) are spread by their known durations, longest first, onto the
-stream with the least work so far, and every other test is one block, since those share this
-machine's network namespace, links and processes. test_footprint.py is left out of such a run: it
-must see what every other test wrote, so scripts/test.sh runs it afterwards, in a session of its own
-that counts from when the first one began (WGNET_TEST_SESSION_START).
+many streams as there are workers, each stream run by one worker in order (pytest_xdist_make_scheduler):
+the long tests (BLOCKS) are spread by their known durations, longest first, onto the stream with the
+least work so far, and every other test is one block, since those share this machine's network
+namespace, links and processes. test_footprint.py is left out of such a run: it must see what every
+other test wrote, so scripts/test.sh runs it afterwards, in a session of its own that counts from
+when the first one began (WGNET_TEST_SESSION_START).
 """
 
 import os
