@@ -20,24 +20,24 @@ declare -A IMAGES=(
   ["wgnet/host:trixie"]="$HOST_PKGS,docker-cli,docker-compose"
 )
 
-rootfs= # the debootstrap folder being built, removed on any exit
-trap remove_rootfs EXIT
-trap 'exit 130' INT TERM # so that the EXIT trap runs on these too
-
-mkdir -p "$CACHE/debs"
-for name in "${!IMAGES[@]}"; do
-  docker image inspect "$name" >/dev/null 2>&1 && continue
-  include=${IMAGES[$name]}
+# One image: debootstrap (unless its rootfs tarball is cached), then docker import.
+# The images are built at the same time, each in a subshell of its own.
+build() {
+  local name=$1 include=${IMAGES[$1]} suite=${1##*:} key tarball start import_start
+  rootfs= # the debootstrap folder being built, removed on any exit
+  trap remove_rootfs EXIT
+  trap 'exit 130' INT TERM # so that the EXIT trap runs on these too
   # The package list is in the file name: changing it invalidates the cache.
-  suite=${name##*:}
   key=$(printf '%s %s' "$suite" "$include" | sha256sum | cut -c1-12)
   tarball=$CACHE/${name//[\/:]/_}-$key.tar
   start=$SECONDS
   if [[ ! -s $tarball ]]; then
+    # A deb cache of its own: debootstraps that share one download into the same files.
+    local debs=$CACHE/debs/${name//[\/:]/_}
+    mkdir -p "$debs"
     rootfs=$(mktemp -d "$CACHE/rootfs.XXXXXX")
-    log "$name: debootstrap $suite (+$include)"
-    # The shared --cache-dir lets the second image reuse the first one's debs.
-    debootstrap --variant=minbase --include="$include" --cache-dir="$CACHE/debs" \
+    log "$name: debootstrap $suite (+$include), log in $rootfs.log"
+    debootstrap --variant=minbase --include="$include" --cache-dir="$debs" \
       "$suite" "$rootfs" "$MIRROR" >"$rootfs.log" 2>&1 ||
       { tail -n 20 "$rootfs.log" >&2; die "debootstrap failed for $name"; }
     # Apt lists and caches only make the image bigger; `apt-get update` refills them.
@@ -51,4 +51,20 @@ for name in "${!IMAGES[@]}"; do
   # Without a CMD the container would exit at once; these must keep running.
   docker import --change 'CMD ["sleep","infinity"]' "$tarball" "$name" >/dev/null
   log "$name: imported in $((SECONDS - import_start))s ($(du -h "$tarball" | cut -f1) rootfs)"
+}
+
+mkdir -p "$CACHE/debs"
+start=$SECONDS
+declare -A pids=()
+for name in "${!IMAGES[@]}"; do
+  docker image inspect "$name" >/dev/null 2>&1 && continue
+  build "$name" &
+  pids[$name]=$!
 done
+((${#pids[@]})) || exit 0
+failed=()
+for name in "${!pids[@]}"; do
+  wait "${pids[$name]}" || failed+=("$name")
+done
+((${#failed[@]} == 0)) || die "not built: ${failed[*]}"
+log "built ${!pids[*]} in $((SECONDS - start))s"

@@ -9,7 +9,10 @@
 #   or ~/.cache (tests/integration/test_footprint.py checks it).
 _wgnet_repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 mkdir -p "$_wgnet_repo/.cache/collections/ansible_collections/wgnet"
-ln -sfn "$_wgnet_repo" "$_wgnet_repo/.cache/collections/ansible_collections/wgnet/containers"
+# Only when missing or wrong: `ln -sfn` removes the link before it makes it again, and a test
+# running meanwhile (scripts/test.sh runs two at once) would find no collection there.
+[[ $(readlink "$_wgnet_repo/.cache/collections/ansible_collections/wgnet/containers") == "$_wgnet_repo" ]] ||
+  ln -sfn "$_wgnet_repo" "$_wgnet_repo/.cache/collections/ansible_collections/wgnet/containers"
 export ANSIBLE_COLLECTIONS_PATH="$_wgnet_repo/.cache/collections"
 # ansible-core's local tmp and Galaxy cache; Molecule's instances and inventories.
 export ANSIBLE_HOME="$_wgnet_repo/.cache/ansible"

@@ -28,6 +28,11 @@ all_there() {
     [[ -s "$dest/ansible_collections/${c/.//}/MANIFEST.json" ]] || return 1
   done
 }
+# One at a time: two scenarios that start at once (scripts/test.sh runs two streams) would
+# otherwise both extract, and one would remove what the other's Molecule is reading.
+mkdir -p "$dest"
+exec 9>"$dest/.molecule-deps.lock"
+flock 9
 if [[ "$(cat "$stamp" 2>/dev/null)" == "$wanted" ]] && all_there; then
   exit 0
 fi

@@ -134,5 +134,7 @@ def host_links():
 
 
 def driver_processes():
-    out = sh("pgrep", "-f", "wireguard-go -f " + HOST_PREFIX, check=False).stdout
+    """The driver's wireguard-go processes in this machine's PID namespace (not in Molecule's hosts)."""
+    out = sh("pgrep", "--ns", str(os.getpid()), "--nslist", "pid", "-f", "wireguard-go -f " + HOST_PREFIX,
+             check=False).stdout
     return {int(p) for p in out.split()}

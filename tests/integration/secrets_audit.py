@@ -77,6 +77,9 @@ class ProcessSampler(threading.Thread):
         super().__init__(daemon=True)
         self.interval = interval
         self.seen = set()
+        # The outer Docker containers in which a wireguard-go was seen: other tests may run meanwhile
+        # (scripts/test.sh runs two at once), so seeing one proves nothing about a scenario's own hosts.
+        self.wireguard_go_containers = set()
         self.samples = 0
         self._done = threading.Event()
 
@@ -92,14 +95,27 @@ class ProcessSampler(threading.Thread):
             for name in ("cmdline", "environ"):
                 try:
                     with open("/proc/%s/%s" % (pid, name), "rb") as handle:
-                        self.seen.add(handle.read().replace(b"\0", b" ").decode("utf-8", "replace"))
+                        text = handle.read().replace(b"\0", b" ").decode("utf-8", "replace")
                 except OSError:
-                    pass  # the process ended meanwhile
+                    continue  # the process ended meanwhile
+                self.seen.add(text)
+                if name == "cmdline" and os.path.basename(text.split(" ", 1)[0]) == "wireguard-go":
+                    self.wireguard_go_containers.update(outer_container(pid))
         self.samples += 1
 
     def stop(self):
         self._done.set()
         self.join()
+
+
+def outer_container(pid):
+    """{the id of the outer Docker container that process pid runs in}, or an empty set."""
+    try:
+        with open("/proc/%s/cgroup" % pid) as handle:
+            found = re.search(r"docker[-/]([0-9a-f]{64})", handle.read())
+    except OSError:
+        return set()
+    return {found.group(1)} if found else set()
 
 
 def sh(*args, stdin=None):

@@ -184,7 +184,8 @@ def run_role(role, workdir, extra, timeout=900):
 
 
 def wireguard_go_pids():
-    out = sh("pgrep", "-f", "wireguard-go -f wgn", check=False).stdout
+    """wireguard-go processes in this machine's PID namespace: not those of Molecule's hosts, which may run meanwhile."""
+    out = sh("pgrep", "--ns", str(os.getpid()), "--nslist", "pid", "-f", "wireguard-go -f wgn", check=False).stdout
     return {int(p) for p in out.split()}
 
 
