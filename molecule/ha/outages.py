@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Each container's outage in each event of the ha scenario, from its `ping -D` log.
 
 Reads JSON on stdin: {"interval": s, "events": [{"name", "start", "end"}], "logs": {container: log text}};

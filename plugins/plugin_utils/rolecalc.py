@@ -184,10 +184,9 @@ def hub_endpoints(hosts, pool, base, settings_of):
         if not address:
             raise WgnetError.about("wgnet_endpoint_address", "Docker host %s has none, nor ansible_host: give the "
                                    "address the hubs reach it at" % host)
-        endpoints.append({"slice": docker_host_slice(hosts, host, pool, settings.get("wgnet_host_slice", ""),
-                                                      settings.get("wgnet_host_index", ""),
-                                                      settings.get("wgnet_slice_prefix", "")),
-                          "address": str(address)})
+        owned = docker_host_slice(hosts, host, pool, settings.get("wgnet_host_slice", ""),
+                                  settings.get("wgnet_host_index", ""), settings.get("wgnet_slice_prefix", ""))
+        endpoints.append({"slice": owned, "address": str(address)})
     return endpoints
 
 
