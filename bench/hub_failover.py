@@ -20,7 +20,6 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 
@@ -33,6 +32,7 @@ from collection_link import link_collection  # noqa: E402
 link_collection()
 
 from outages import outages  # noqa: E402
+from rotation_outage import run  # noqa: E402
 from test_molecule import molecule_env  # noqa: E402
 
 SCENARIO = "ha"
@@ -49,14 +49,6 @@ def bench_env():
     # A fixed ephemeral directory: side_effect.yml writes the windows there, and its inventory serves site.yml.
     env.update(MOLECULE_EPHEMERAL_DIRECTORY=os.path.join(REPO, ".cache", "molecule", "bench-ha"))
     return env
-
-
-def run(args, env, **kwargs):
-    result = subprocess.run(args, cwd=REPO, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                            check=False, **kwargs)
-    if result.returncode != 0:
-        sys.exit("%s failed (%d):\n%s%s" % (" ".join(args), result.returncode, result.stdout[-4000:], result.stderr[-4000:]))
-    return result.stdout
 
 
 def round_outages(env, molecule):

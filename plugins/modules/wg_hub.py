@@ -165,16 +165,16 @@ EXAMPLES = r"""
 
 - name: One hub of a pair, whose containers listen on derived ports (10.0.42.5 on 20005 of docker1)
   wgnet.containers.wg_hub:
-    address: [10.0.42.254/24]
-    private_key_path: /etc/wireguard/wg0.key
-    listen_port: 51820
-    pool: [10.0.42.0/24]
-    pool_exclude: [10.0.42.254]
-    pool_public_keys: "{{ pool_keys.derived_keys | map(attribute='public_key') | list }}"
     pool_endpoints:
       - {slice: 10.0.42.0/25, address: 192.0.2.21}
       - {slice: 10.0.42.128/25, address: 192.0.2.22}
     pool_port_base: 20000
+    pool: [10.0.42.0/24]
+    pool_exclude: [10.0.42.254]
+    pool_public_keys_text: "{{ pool_keys.public_keys_text }}"
+    address: [10.0.42.254/24]
+    private_key: "{{ hub_private_key }}"
+    listen_port: 51820
 """
 
 RETURN = r"""
