@@ -29,6 +29,7 @@ BLOCKS = [
     (455, ["test_molecule.py::test_molecule_rotation_scenario"]),
     # The same host names (hub, docker1, docker2), network and seed: never both at once.
     (453, ["test_molecule.py::test_molecule_default_scenario", "test_molecule.py::test_molecule_scale_out_scenario"]),
+    (506, ["test_molecule.py::test_molecule_ha_scenario"]),
     (421, ["test_kernel_vm.py::test_kernel_backend_in_the_vm"]),
     (165, ["test_quality.py::test_ansible_test_sanity"]),
     (35, ["test_quality.py::test_ansible_lint"]),

@@ -51,6 +51,18 @@ def wg_attach_interfaces(allocation, derived_keys, selected, settings):
     return _filter_error(lambda: rolecalc.attach_interfaces(allocation, derived_keys, selected, settings))
 
 
+def wg_ha_enabled(hubs, switch=""):
+    return _filter_error(lambda: rolecalc.ha_enabled(switch, list(hubs)))
+
+
+def wg_hub_endpoints(hosts, hostvars, pool, base):
+    return _filter_error(lambda: rolecalc.hub_endpoints(list(hosts), pool, base, lambda host: hostvars[host]))
+
+
+def wg_vrrp_instance(hubs, host, hostvars, vrrp, auth_pass=""):
+    return _filter_error(lambda: rolecalc.vrrp_instance(list(hubs), host, vrrp, auth_pass, lambda h: hostvars[h]))
+
+
 def wg_python_missing(libs, found):
     return rolecalc.python_missing(libs, found)
 
@@ -67,6 +79,9 @@ class FilterModule(object):
             "wg_fleet_hosts": wg_fleet_hosts,
             "wg_hub_pubkey": wg_hub_pubkey,
             "wg_attach_interfaces": wg_attach_interfaces,
+            "wg_ha_enabled": wg_ha_enabled,
+            "wg_hub_endpoints": wg_hub_endpoints,
+            "wg_vrrp_instance": wg_vrrp_instance,
             "wg_python_missing": wg_python_missing,
             "wg_python_sources": wg_python_sources,
         }

@@ -101,6 +101,27 @@ options:
   pool_record:
     description: The hub's record of the pool it applied, mode 0600. Defaults to C(/var/lib/wgnet/hub-NAME-pool.json).
     type: path
+  pool_endpoints:
+    description:
+      - For a hub pair (docs/high-availability.md), the Docker hosts that own the pool's addresses; each
+        pool peer whose address lies in a slice gets the endpoint C(address:port), the port being
+        O(pool_port_base) plus the address's offset in the first pool network, where the container listens.
+      - A hub that takes over can then start every handshake itself. A live endpoint that a container
+        roamed to is kept, and is no change; the wg-quick file always holds the derived endpoint.
+    type: list
+    elements: dict
+    suboptions:
+      slice:
+        description: The Docker host's slice of the first pool network, in CIDR form.
+        type: str
+        required: true
+      address:
+        description: The address, or a name resolved on the hub, that the hubs reach this Docker host at.
+        type: str
+        required: true
+  pool_port_base:
+    description: The port of the pool's network address; the pool must fit below 65536. Required with O(pool_endpoints).
+    type: int
   forward:
     description: Forward between peers, without ICMP redirects, now and after a reboot.
     type: bool
@@ -141,6 +162,19 @@ EXAMPLES = r"""
     pool: [10.0.42.0/24]
     pool_exclude: [10.0.42.254]
     pool_public_keys: "{{ pool_keys.derived_keys | map(attribute='public_key') | list }}"
+
+- name: One hub of a pair, whose containers listen on derived ports (10.0.42.5 on 20005 of docker1)
+  wgnet.containers.wg_hub:
+    pool_endpoints:
+      - {slice: 10.0.42.0/25, address: 192.0.2.21}
+      - {slice: 10.0.42.128/25, address: 192.0.2.22}
+    pool_port_base: 20000
+    pool: [10.0.42.0/24]
+    pool_exclude: [10.0.42.254]
+    pool_public_keys_text: "{{ pool_keys.public_keys_text }}"
+    address: [10.0.42.254/24]
+    private_key: "{{ hub_private_key }}"
+    listen_port: 51820
 """
 
 RETURN = r"""

@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import ipaddress
 import re
 
 from ansible_collections.wgnet.containers.plugins.module_utils.common.errors import WgnetError
@@ -18,6 +19,10 @@ from ansible_collections.wgnet.containers.plugins.module_utils.common.installsta
 from ansible_collections.wgnet.containers.plugins.module_utils.keys.derive import KeyDeriver, public_key
 from ansible_collections.wgnet.containers.plugins.module_utils.keys.fleet import host_slice, whole_number
 from ansible_collections.wgnet.containers.plugins.module_utils.keys.pool import paired_addresses
+from ansible_collections.wgnet.containers.plugins.module_utils.keys.ports import check_port_base, container_port
+
+# VRRPv2's PASS authentication reads 8 characters only (RFC 2338 5.3.6).
+MAX_AUTH_PASS = 8
 
 
 def pools_of(pool):
@@ -82,20 +87,22 @@ def attach_interfaces(allocation, derived_keys, selected, settings):
     ``allocation`` is what ``wg_address_alloc`` returned (``addresses``: {name: address}, ``detach``: [name]);
     ``derived_keys`` what ``wg_derived_key`` returned for those addresses, in the same order; ``selected``
     the containers' specs ({name, mtu?, dns?}); ``settings`` the role's: pool, mtu, dns, backend, and the
-    hub's public key, endpoint, allowed_ips and persistent_keepalive. Error messages never hold a key.
+    hub's public key, endpoint, allowed_ips and persistent_keepalive, and ``port_base``: 0 for a port the
+    kernel picks, else each container listens on its derived port (keys.ports). Error messages never hold a key.
     """
     addresses = allocation.get("addresses") or {}
     if len(derived_keys) != len(addresses):
         raise WgnetError.about("derived_keys", "%d keys for %d addresses" % (len(derived_keys), len(addresses)))
     specs = dict((container["name"], container) for container in selected)
     pools = pools_of(settings["pool"])
+    base = whole_number(settings.get("port_base") or 0, "wgnet_container_port_base")
     hub = {"public_key": settings["hub_public_key"], "endpoint": settings["hub_endpoint"],
            "allowed_ips": settings["hub_allowed_ips"],
            "persistent_keepalive": settings["persistent_keepalive"]}
     interfaces = []
     for (name, address), key in zip(addresses.items(), derived_keys):
         spec = specs.get(name, {})
-        interfaces.append({
+        interface = {
             "container": name,
             "address": paired_addresses(address, pools, True),
             "private_key": key["private_key"],
@@ -103,7 +110,10 @@ def attach_interfaces(allocation, derived_keys, selected, settings):
             "dns": settings["dns"] if spec.get("dns") is None else spec["dns"],
             "backend": settings["backend"],
             "peers": [dict(hub)],
-        })
+        }
+        if base:
+            interface["listen_port"] = container_port(address, pools[0], base)
+        interfaces.append(interface)
     return interfaces + [{"container": name, "state": "absent"} for name in allocation.get("detach") or []]
 
 
@@ -133,3 +143,107 @@ def python_sources(candidates, packages, version_pattern):
         else:
             sources["pip"].append("%s>=%s" % (lib["name"], lib["min_version"]))
     return sources
+
+
+def ha_enabled(switch, hubs):
+    """Whether the hubs run as a pair: ``switch`` (wgnet_ha) when set, else when ``wg_hub`` has two hosts or more."""
+    if switch in (None, ""):
+        return len(hubs) > 1
+    return boolean(switch)
+
+
+def boolean(value):
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise WgnetError.about("wgnet_ha", "%r is not a boolean" % (value,))
+
+
+def _ip_of(value, option):
+    try:
+        return str(ipaddress.ip_address(str(value).strip()))
+    except ValueError:
+        raise WgnetError.about(option, "%r is not an IP address" % (value,))
+
+
+def hub_endpoints(hosts, pool, base, settings_of):
+    """``wg_hub``'s pool_endpoints: each Docker host's slice and the address the hubs dial it at.
+
+    ``settings_of(host)`` gives a host's inventory variables (hostvars); its address is
+    ``wgnet_endpoint_address``, else ``ansible_host``.
+    """
+    check_port_base(pools_of(pool)[0], whole_number(base, "wgnet_container_port_base"))
+    endpoints = []
+    for host in hosts:
+        settings = settings_of(host)
+        address = settings.get("wgnet_endpoint_address") or settings.get("ansible_host")
+        if not address:
+            raise WgnetError.about("wgnet_endpoint_address", "Docker host %s has none, nor ansible_host: give the "
+                                   "address the hubs reach it at" % host)
+        owned = docker_host_slice(hosts, host, pool, settings.get("wgnet_host_slice", ""),
+                                  settings.get("wgnet_host_index", ""), settings.get("wgnet_slice_prefix", ""))
+        endpoints.append({"slice": owned, "address": str(address)})
+    return endpoints
+
+
+def vrrp_instance(hubs, host, vrrp, auth_pass, settings_of):
+    """The keepalived instance of hub ``host`` of the pair ``hubs`` (docs/high-availability.md), checked.
+
+    ``vrrp`` is wgnet_vrrp: {vip, interface, virtual_router_id, advert_int, version}; a hub's own address
+    is its ``wgnet_vrrp_address`` (else ``ansible_host``), its priority ``wgnet_vrrp_priority`` (else 100
+    minus its place in ``hubs``). A password forces VRRPv2 (v3 has no authentication) and whole-second adverts.
+    """
+    if not isinstance(vrrp, dict) or not vrrp.get("vip"):
+        raise WgnetError.about("wgnet_vrrp.vip", "is missing: give the virtual address the Docker hosts dial "
+                               "(wgnet_hub_endpoint's host)")
+    vip = ipaddress.ip_interface(_vip_text(vrrp["vip"]))
+    if auth_pass and len(auth_pass) > MAX_AUTH_PASS:
+        raise WgnetError.about("wgnet_vrrp_auth_pass", "has %d characters; VRRP reads %d at most"
+                               % (len(auth_pass), MAX_AUTH_PASS))
+    version = 2 if auth_pass else whole_number(vrrp.get("version", 3), "wgnet_vrrp.version")
+    if version not in (2, 3):
+        raise WgnetError.about("wgnet_vrrp.version", "%d is not a VRRP version (2 or 3)" % version)
+    advert = _advert_int(vrrp.get("advert_int", 0.5), version, bool(auth_pass))
+    router_id = whole_number(vrrp.get("virtual_router_id", 42), "wgnet_vrrp.virtual_router_id")
+    if not 1 <= router_id <= 255:
+        raise WgnetError.about("wgnet_vrrp.virtual_router_id", "%d is outside 1-255" % router_id)
+    addresses = {}
+    for hub in hubs:
+        settings = settings_of(hub)
+        addresses[hub] = _ip_of(settings.get("wgnet_vrrp_address") or settings.get("ansible_host") or "",
+                                "wgnet_vrrp_address")
+    priority = settings_of(host).get("wgnet_vrrp_priority")
+    priority = 100 - hubs.index(host) if priority in (None, "") else whole_number(priority, "wgnet_vrrp_priority")
+    if not 1 <= priority <= 254:
+        raise WgnetError.about("wgnet_vrrp_priority", "%d is outside 1-254" % priority)
+    return {"vip": str(vip), "vip_address": str(vip.ip), "interface": vrrp.get("interface", "eth0"), "virtual_router_id": router_id,
+            "version": version, "advert_int": advert, "priority": priority, "auth": bool(auth_pass),
+            "unicast_src_ip": addresses[host], "unicast_peers": [addresses[h] for h in hubs if h != host]}
+
+
+def _vip_text(vip):
+    text = str(vip).strip()
+    try:
+        ipaddress.ip_interface(text)
+    except ValueError:
+        raise WgnetError.about("wgnet_vrrp.vip", "%r is not an address (192.0.2.10 or 192.0.2.10/24)" % (vip,))
+    return text
+
+
+def _advert_int(value, version, auth):
+    try:
+        advert = float(value)
+    except (TypeError, ValueError):
+        raise WgnetError.about("wgnet_vrrp.advert_int", "%r is not a number of seconds" % (value,))
+    if version == 2:
+        if auth:
+            return max(1, int(advert))  # PASS authentication: VRRPv2, whose adverts are whole seconds
+        if advert != int(advert) or advert < 1:
+            raise WgnetError.about("wgnet_vrrp.advert_int", "%s: VRRPv2 sends whole seconds" % value)
+    if not 0.01 <= advert <= 255:
+        raise WgnetError.about("wgnet_vrrp.advert_int", "%s is outside 0.01-255 s" % value)
+    return int(advert) if advert == int(advert) else advert

@@ -20,6 +20,11 @@ rotate.yml under a continuous ping, to a third while one Docker host is paused (
 name it), completes the rotation once it is back, checks idempotence, then verifies that the
 new keys carry traffic and that interfaces holding the old keys get no handshake.
 
+`ha` (issue 17) runs two hubs behind a keepalived virtual address: the active hub is stopped,
+brought back, its wireguard-go killed and repaired, and paused, while every container pings one on the
+other host; verify checks each event's outage per container, the recovery, the containers' endpoint
+(the virtual address) and which hub holds it; idempotence runs after the failovers.
+
 `default` and `rotation` run with -vvv and --diff, and before their hosts are destroyed the
 secrets audit (secrets_audit.py) looks for the scenario's seed and keys in that output, the
 logs, the process lists, files not 0600 and `docker inspect`.
@@ -43,6 +48,7 @@ SCENARIO_STEPS = {
     "scale-out": ("create", "prepare", "converge", "side_effect", "verify", "destroy"),
     "driver": ("create", "prepare", "converge", "idempotence", "side_effect", "verify", "destroy"),
     "rotation": ("create", "prepare", "converge", "side_effect", "idempotence", "verify"),
+    "ha": ("create", "prepare", "converge", "side_effect", "idempotence", "verify", "destroy"),
 }
 
 
@@ -165,6 +171,18 @@ def test_molecule_default_scenario():
     assert set(recap) >= {"hub", "docker1", "docker2"}, recap
     assert set(recap.values()) == {"0"}, "not idempotent: %s" % recap
     assert "Idempotence test failed" not in out
+
+
+def test_molecule_ha_scenario():
+    out, log = run_scenario("ha")
+    # The second converge, after the four failovers: neither hub nor Docker host changed anything.
+    second = re.search(r"idempotence\W+Executing(.*?)idempotence\W+Executed", out, re.S)
+    assert second, "no idempotence run in %s" % log
+    recap = dict(re.findall(r"^\s*(\S+)\s+: ok=\d+\s+changed=(\d+)", second.group(1), re.M))
+    assert set(recap) >= {"ha-hub1", "ha-hub2", "ha-docker1", "ha-docker2"}, recap
+    assert set(recap.values()) == {"0"}, "not idempotent: %s" % recap
+    assert "Check that every container recovered, within the bound, and saw no gap where none is due" in out, \
+        "verify did not check the outages, see %s" % log
 
 
 def test_molecule_scale_out_scenario():

@@ -11,6 +11,10 @@ The pool's public keys cost seconds to derive and to carry for a /16, so a run
 may name them by a fingerprint instead: the hub records, beside that fingerprint,
 a digest of the pool peers it applied, and takes its live pool peers as the pool
 only while their digest still equals the recorded one. Otherwise it asks for the keys.
+
+With ``pool_endpoints`` (a hub pair, docs/high-availability.md) each pool peer also gets the endpoint
+derived from its address, so that a hub taking over can start every handshake itself. A live endpoint
+the container roamed to is left alone: only the wg-quick file always holds the derived one.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -18,11 +22,14 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import functools
+import ipaddress
 import json
 import os
+import socket
 
 from ansible_collections.wgnet.containers.plugins.module_utils.common.errors import WgnetError
 from ansible_collections.wgnet.containers.plugins.module_utils.common.fileio import read_text, write_atomic, write_json
+from ansible_collections.wgnet.containers.plugins.module_utils.device.config import format_endpoint, resolve_endpoint
 from ansible_collections.wgnet.containers.plugins.module_utils.engine import wgquick
 from ansible_collections.wgnet.containers.plugins.module_utils.engine.interface import apply_plan, plan_interface, reconcile
 from ansible_collections.wgnet.containers.plugins.module_utils.engine.spec import (
@@ -32,7 +39,9 @@ from ansible_collections.wgnet.containers.plugins.module_utils.engine.spec impor
     desired_state,
     private_key_from,
 )
-from ansible_collections.wgnet.containers.plugins.module_utils.keys.pool import pool_digest, pool_peers
+from ansible_collections.wgnet.containers.plugins.module_utils.keys.derive import parse_address
+from ansible_collections.wgnet.containers.plugins.module_utils.keys.pool import parse_pool, pool_digest, pool_peers
+from ansible_collections.wgnet.containers.plugins.module_utils.keys.ports import MAX_PORT, check_port_base
 from ansible_collections.wgnet.containers.plugins.module_utils.namespaces.targets import host_target
 
 SYSCTL_DIR = "/etc/sysctl.d"
@@ -56,6 +65,9 @@ def hub_options():
         pool_public_keys_text=dict(type="str", no_log=False),
         pool_fingerprint=dict(type="str"),
         pool_record=dict(type="path"),
+        pool_endpoints=dict(type="list", elements="dict", options=dict(
+            slice=dict(type="str", required=True), address=dict(type="str", required=True))),
+        pool_port_base=dict(type="int"),
         peers=dict(type="list", elements="dict", options=PEER_OPTIONS, default=[]),
         forward=dict(type="bool", default=True),
         config_path=dict(type="path"),
@@ -68,6 +80,7 @@ def hub_options():
 HUB_RULES = dict(
     mutually_exclusive=[("private_key", "private_key_path"), ("pool_public_keys", "pool_public_keys_text")],
     required_if=[("state", "present", ("private_key", "private_key_path"), True)],
+    required_by={"pool_endpoints": ("pool_port_base",)},
 )
 
 
@@ -80,12 +93,15 @@ def hub_wanted(params):
     check_name(params["name"])
     if params["pool_fingerprint"] and not params["pool"]:
         raise WgnetError.about("pool_fingerprint", "names the keys of a pool; give the pool too")
+    if params.get("pool_endpoints") and not params["pool"]:
+        raise WgnetError.about("pool_endpoints", "gives the endpoints of a pool's addresses; give the pool too")
     desired = None
     if params["state"] == "present":
         desired = desired_state(private_key_from(params), params["peers"], params["listen_port"], params["fwmark"],
                                 params["mtu"], params["address"], default_route=False)
         if has_pool_keys(params) or not params["pool_fingerprint"]:
             add_pool_peers(desired, params)
+            set_endpoints(desired["device"]["peers"], params)
     return Wanted(params["name"], desired, backend=params["backend"], userspace_binary=params["userspace_binary"])
 
 
@@ -133,7 +149,7 @@ def record_path(params):
 def plan_files(params, desired):
     """(path, content, mode) of the files the hub keeps: its wg-quick config, its sysctl file."""
     config_path, sysctl_path, _record = managed_files(params)
-    files = [(config_path, wgquick.render(desired), 0o600)]
+    files = [(config_path, wgquick.render(derived_endpoints(desired, params)), 0o600)]
     if params["forward"]:
         content = "# Managed by wgnet.containers: the hub %s forwards between its peers.\n" % params["name"]
         content += "".join("%s = %s\n" % item for item in sorted(forwarding_settings(params["name"], desired).items()))
@@ -180,9 +196,7 @@ def reconcile_hub(host, params):
     wanted = hub_wanted(params)
     if not wanted.present:
         return remove_hub(host, wanted, params)
-    complete = None
-    if params["pool"] and not has_pool_keys(params):
-        complete = functools.partial(take_recorded_pool, desired=wanted.desired, params=params)
+    complete = functools.partial(complete_hub, desired=wanted.desired, params=params)
     try:
         plan = plan_interface(host, wanted, host_target(), LISTED_PEER_CHANGES, complete)
     except PoolKeysNeeded as exc:
@@ -264,6 +278,79 @@ def extra_peer_keys(params):
     return {peer["public_key"] for peer in params["peers"]}
 
 
+def host_address(host, option, resolver=socket.getaddrinfo):
+    """An IP address, or a name resolved once here (on the hub), as an ip_address."""
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return ipaddress.ip_address(resolve_endpoint("%s:%d" % (host, MAX_PORT), option, resolver).rsplit(":", 1)[0].strip("[]"))
+
+
+def endpoint_table(pool, slices, base, resolver=socket.getaddrinfo):
+    """A function from a pool address to its derived endpoint ``ip:port``, None outside every slice.
+
+    ``slices`` lists {slice, address}: a Docker host's slice of the pool and the address (or name) the
+    hubs dial it at.
+    """
+    network = check_port_base(pool, base, "pool_port_base")
+    start = int(network.network_address)
+    owners = []
+    for index, entry in enumerate(slices):
+        option = "pool_endpoints[%d]" % index
+        if not entry.get("address"):
+            raise WgnetError.about(option + ".address", "is empty; give the address the hubs reach this Docker host at")
+        owners.append((parse_pool(entry["slice"], option + ".slice"),
+                       host_address(entry["address"], option + ".address", resolver)))
+
+    def endpoint(address):
+        parsed = parse_address(address)
+        for owned, host in owners:
+            if parsed in owned:
+                return format_endpoint(host, base + int(parsed) - start)
+        return None
+    return endpoint
+
+
+def set_endpoints(peers, params):
+    """Give each pool peer ({key: peer}, changed in place) the endpoint derived from its address."""
+    if not params.get("pool_endpoints"):
+        return
+    endpoint = endpoint_table(params["pool"][0], params.get("pool_endpoints"), params["pool_port_base"])
+    extra = extra_peer_keys(params)
+    for key, peer in peers.items():
+        if key not in extra:
+            peer["endpoint"] = next((e for e in map(endpoint, peer["allowed_ips"]) if e), None)
+
+
+def derived_endpoints(desired, params):
+    """``desired`` with the derived endpoints, whatever the live ones roamed to: what the wg-quick file holds."""
+    if not params.get("pool_endpoints"):
+        return desired
+    peers = {key: dict(peer) for key, peer in desired["device"]["peers"].items()}
+    set_endpoints(peers, params)
+    return dict(desired, device=dict(desired["device"], peers=peers))
+
+
+def complete_hub(current, desired, params):
+    """What only the live hub tells: the pool peers it vouches for (when no keys came), and the roamed endpoints."""
+    if params["pool"] and not has_pool_keys(params):
+        take_recorded_pool(current, desired, params)
+    keep_roamed(current, desired)
+
+
+def keep_roamed(current, desired):
+    """Keep a live endpoint that differs from the derived one: the container roamed there (NAT, another
+    address), WireGuard follows it, and a run must neither undo that nor report it as a change."""
+    if current is None:
+        return
+    live = current["config"]["peers"]
+    peers = desired["device"]["peers"]
+    for key, peer in peers.items():
+        roamed = (live.get(key) or {}).get("endpoint")
+        if peer["endpoint"] and roamed and roamed != peer["endpoint"]:
+            peers[key] = dict(peer, endpoint=roamed)
+
+
 def take_recorded_pool(current, desired, params):
     """Take the live pool peers as the pool, when they are what was applied under ``pool_fingerprint``.
 
@@ -281,6 +368,7 @@ def take_recorded_pool(current, desired, params):
             for key, peer in current["config"]["peers"].items() if key not in extra}
     if pool_digest(pool) != record.get("digest"):
         raise PoolKeysNeeded("the live pool peers of %s differ from those recorded in %s" % (params["name"], path))
+    set_endpoints(pool, params)
     pool.update(desired["device"]["peers"])
     desired["device"]["peers"] = pool
 

@@ -125,3 +125,65 @@ def test_python_sources_prefer_a_new_enough_distribution_package():
                {"item": LIBS[2], "rc": 0, "stdout": "python3-docker:\n  Candidate: (none)\n"}]
     assert FILTERS["wg_python_sources"](unknown, packages, apt) == {"distro": [], "pip": ["pyroute2>=0.9", "docker>=7.0"]}
     assert FILTERS["wg_python_sources"]([], packages, apt) == {"distro": [], "pip": []}
+
+
+HUBS = ["hub1", "hub2"]
+HOSTVARS = {"hub1": {"wgnet_vrrp_address": "192.0.2.11"}, "hub2": {"ansible_host": "192.0.2.12"},
+            "docker1": {"wgnet_endpoint_address": "192.0.2.21"}, "docker2": {"ansible_host": "docker2.example"}}
+
+
+def test_ha_is_on_for_two_hubs_unless_switched():
+    ha_enabled = FilterModule().filters()["wg_ha_enabled"]
+    assert [ha_enabled(["hub"]), ha_enabled(HUBS), ha_enabled(HUBS, False), ha_enabled(["hub"], "true")] == \
+        [False, True, False, True]
+
+
+def test_hub_endpoints_give_each_docker_hosts_slice_and_address():
+    endpoints = FilterModule().filters()["wg_hub_endpoints"]
+    assert endpoints(["docker1", "docker2"], HOSTVARS, "10.0.42.0/24", 20000) == [
+        {"slice": "10.0.42.0/25", "address": "192.0.2.21"}, {"slice": "10.0.42.128/25", "address": "docker2.example"}]
+
+
+@pytest.mark.parametrize("hostvars, pool, base, message", [
+    ({"docker1": {}}, "10.0.42.0/24", 20000, "wgnet_endpoint_address: Docker host docker1 has none, nor ansible_host"),
+    ({"docker1": {"ansible_host": "a"}}, "10.0.0.0/16", 20000, "wgnet_container_port_base: 20000 leaves no port"),
+])
+def test_hub_endpoints_errors_name_the_variable(hostvars, pool, base, message):
+    with pytest.raises(AnsibleFilterError, match="^" + message):
+        FilterModule().filters()["wg_hub_endpoints"](["docker1"], hostvars, pool, base)
+
+
+def test_vrrp_instance_of_each_hub():
+    instance = FilterModule().filters()["wg_vrrp_instance"]
+    first = instance(HUBS, "hub1", HOSTVARS, {"vip": "192.0.2.200/24"})
+    assert first == {"vip": "192.0.2.200/24", "vip_address": "192.0.2.200", "interface": "eth0", "virtual_router_id": 42,
+                     "version": 3, "advert_int": 0.5, "priority": 100, "auth": False, "unicast_src_ip": "192.0.2.11",
+                     "unicast_peers": ["192.0.2.12"]}
+    second = instance(HUBS, "hub2", dict(HOSTVARS, hub2={"ansible_host": "192.0.2.12", "wgnet_vrrp_priority": "150"}),
+                      {"vip": "192.0.2.200", "advert_int": 0.5}, "secret")
+    assert (second["priority"], second["version"], second["advert_int"], second["auth"]) == (150, 2, 1, True)
+    assert second["unicast_peers"] == ["192.0.2.11"] and second["vip"] == "192.0.2.200/32"
+
+
+@pytest.mark.parametrize("vrrp, auth_pass, hostvars, message", [
+    ({}, "", HOSTVARS, r"wgnet_vrrp.vip: is missing"),
+    ({"vip": "hub.example"}, "", HOSTVARS, r"wgnet_vrrp.vip: 'hub.example' is not an address"),
+    ({"vip": "192.0.2.200"}, "123456789", HOSTVARS, r"wgnet_vrrp_auth_pass: has 9 characters; VRRP reads 8 at most"),
+    ({"vip": "192.0.2.200", "version": 2, "advert_int": 0.5}, "", HOSTVARS, r"wgnet_vrrp.advert_int: 0.5: VRRPv2 sends whole"),
+    ({"vip": "192.0.2.200", "virtual_router_id": 256}, "", HOSTVARS, r"wgnet_vrrp.virtual_router_id: 256 is outside"),
+    ({"vip": "192.0.2.200"}, "", dict(HOSTVARS, hub2={}), r"wgnet_vrrp_address: '' is not an IP address"),
+    ({"vip": "192.0.2.200"}, "", dict(HOSTVARS, hub1={"wgnet_vrrp_address": "192.0.2.11", "wgnet_vrrp_priority": 255}),
+     r"wgnet_vrrp_priority: 255 is outside 1-254"),
+])
+def test_vrrp_instance_errors_name_the_variable_and_never_show_the_password(vrrp, auth_pass, hostvars, message):
+    with pytest.raises(AnsibleFilterError, match="^" + message) as caught:
+        FilterModule().filters()["wg_vrrp_instance"](HUBS, "hub1", hostvars, vrrp, auth_pass)
+    assert not auth_pass or auth_pass not in str(caught.value)
+
+
+def test_attach_interfaces_listen_on_derived_ports_with_a_port_base():
+    interfaces = FilterModule().filters()["wg_attach_interfaces"](
+        {"addresses": {"web": "10.0.42.5"}}, [{"private_key": "K1", "address": "10.0.42.5"}], [],
+        {"pool": "10.0.42.0/24", "mtu": 1420, "dns": [], "backend": "auto", "hub_public_key": "HUB=",
+         "hub_endpoint": "hub:51820", "hub_allowed_ips": ["10.0.42.0/24"], "persistent_keepalive": 25, "port_base": "20000"})
+    assert interfaces[0]["listen_port"] == 20005

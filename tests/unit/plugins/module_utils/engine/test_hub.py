@@ -163,3 +163,60 @@ def test_a_fingerprint_without_a_pool_is_refused_by_name(tmp_path):
     with pytest.raises(WgnetError, match="^pool_fingerprint: names the keys of a pool; give the pool too$"):
         wghub.reconcile_hub(host, hub_params(tmp_path, pool=[], pool_exclude=[]))
     assert FakeHost.devices == {}
+
+
+SLICES = [{"slice": "10.0.42.0/25", "address": "192.0.2.21"}, {"slice": "10.0.42.128/25", "address": "192.0.2.22"}]
+
+
+def test_pool_endpoints_give_each_peer_its_derived_endpoint_live_and_in_the_file(tmp_path):
+    host = FakeHost(FakeNamespace("/proc/self/ns/net"))
+    result = wghub.reconcile_hub(host, hub_params(tmp_path, KEYS, pool_endpoints=SLICES, pool_port_base=20000))
+    assert result["changed"]
+    peers = live_peers(host)
+    assert peers[KEYS[0]]["endpoint"] == "192.0.2.21:20001"  # 10.0.42.1
+    assert peers[KEYS[129]]["endpoint"] == "192.0.2.22:20130"  # 10.0.42.130
+    assert "Endpoint = 192.0.2.22:20130" in (tmp_path / "wg0.conf").read_text()
+    assert wghub.reconcile_hub(host, hub_params(tmp_path, pool_endpoints=SLICES, pool_port_base=20000))["changed"] is False
+
+
+def test_an_endpoint_the_container_roamed_to_is_kept_and_is_no_change(tmp_path):
+    host = FakeHost(FakeNamespace("/proc/self/ns/net"))
+    params = hub_params(tmp_path, KEYS, pool_endpoints=SLICES, pool_port_base=20000)
+    wghub.reconcile_hub(host, params)
+    config = (tmp_path / "wg0.conf").read_text()
+    live_peers(host)[KEYS[0]]["endpoint"] = "198.51.100.7:40000"  # behind NAT, say
+    for keys in (KEYS, None):
+        result = wghub.reconcile_hub(host, hub_params(tmp_path, keys, pool_endpoints=SLICES, pool_port_base=20000))
+        assert result["changed"] is False, result["changes"]
+    assert live_peers(host)[KEYS[0]]["endpoint"] == "198.51.100.7:40000"
+    assert (tmp_path / "wg0.conf").read_text() == config
+
+
+def test_without_pool_endpoints_peers_have_no_endpoint(hub):
+    assert {peer["endpoint"] for peer in live_peers(hub).values()} == {None}
+
+
+@pytest.mark.parametrize("extra, message", [
+    (dict(pool_endpoints=SLICES, pool_port_base=65500), "^pool_port_base: 65500 leaves no port for the 256 addresses"),
+    (dict(pool_endpoints=[{"slice": "10.0.42.0/25", "address": ""}], pool_port_base=20000),
+     r"^pool_endpoints\[0\].address: is empty"),
+    (dict(pool_endpoints=[{"slice": "10.0.42.0/33", "address": "192.0.2.1"}], pool_port_base=20000),
+     r"^pool_endpoints\[0\].slice: "),
+])
+def test_bad_pool_endpoints_are_refused_by_name_and_change_nothing(tmp_path, extra, message):
+    host = FakeHost(FakeNamespace("/proc/self/ns/net"))
+    with pytest.raises(WgnetError, match=message):
+        wghub.reconcile_hub(host, hub_params(tmp_path, KEYS, **extra))
+    assert FakeHost.devices == {} and not (tmp_path / "wg0.conf").exists()
+
+
+def test_a_name_is_resolved_once_on_the_hub():
+    calls = []
+
+    def resolver(host, port, family, kind):
+        calls.append(host)
+        return [(2, 2, 17, "", ("192.0.2.30", port))]
+    endpoint = wghub.endpoint_table("10.0.42.0/24", [{"slice": "10.0.42.0/24", "address": "docker1"}], 20000, resolver)
+    assert [endpoint("10.0.42.5/32"), endpoint("10.0.42.6/32"), endpoint("fd00::1/128")] == \
+        ["192.0.2.30:20005", "192.0.2.30:20006", None]
+    assert calls == ["docker1"]
