@@ -4,18 +4,17 @@
 # pytest over tests/ (unit, integration against real dockerd and wireguard-go,
 # Molecule, ansible-test sanity, ansible-lint, build and offline install).
 #
-# With no arguments and WGNET_TEST_JOBS=2 (or more), the tests run in that many
-# streams at once (pytest-xdist; tests/conftest.py balances them by known
-# durations), then tests/integration/test_footprint.py, which must see what all
-# the others wrote, in a session of its own. The default, WGNET_TEST_JOBS=1, runs
-# them in one session, one after the other, until a run in two streams has passed
-# in full (see README.md). Arguments go to one pytest session as they are, e.g.
+# With no arguments the tests run in WGNET_TEST_JOBS streams at once (default 2:
+# pytest-xdist; tests/conftest.py balances them by known durations), then
+# tests/integration/test_footprint.py, which must see what all the others wrote,
+# in a session of its own. WGNET_TEST_JOBS=1 runs them in one session, one after
+# the other. Arguments go to one pytest session as they are, e.g.
 # `scripts/test.sh tests/unit` or `scripts/test.sh -n 2 tests/integration`.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$here/lib.sh"
-jobs=${WGNET_TEST_JOBS:-1}
+jobs=${WGNET_TEST_JOBS:-2}
 [[ $jobs =~ ^[1-9][0-9]*$ ]] || die "WGNET_TEST_JOBS must be a positive number, not '$jobs'"
 
 start=$SECONDS
