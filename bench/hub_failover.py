@@ -3,7 +3,8 @@
 Uses the Molecule scenario `ha` (two hubs behind a keepalived virtual address, two Docker-in-Docker hosts
 with two app containers each, every container pinging one on the other host 20 times a second). Creates and
 converges it (unless --reuse), then runs its side effect --rounds times: the active hub stopped, brought back,
-its wireguard-go killed, repaired, paused for 5 s. A container's outage in an event is the longest gap between
+its wireguard-go killed, repaired, paused for 5 s,
+and the fleet rotated (rotate.yml: the standby hub first). A container's outage in an event is the longest gap between
 two replies in the event's window, less the 50 ms interval (molecule/ha/outages.py).
 
 The anchor: the same pair without the new master's handshakes (its hub-master script does nothing), which is
@@ -42,7 +43,7 @@ HUBS = ("ha-hub1", "ha-hub2")
 HOSTS = ("ha-docker1", "ha-docker2")
 APPS = ("app1", "app2")
 INTERVAL = 0.05
-EVENTS = ("stop", "return", "kill", "repair", "pause")
+EVENTS = ("stop", "return", "kill", "repair", "pause", "rotate")
 HUB_MASTER = "/usr/local/libexec/wgnet/hub-master"
 
 
