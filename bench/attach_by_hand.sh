@@ -38,8 +38,8 @@ while read -r _name host key address hub_key endpoint allowed_ips; do
   echo $! >>"$pidfile"
   retry test -S "/var/run/wireguard/$host.sock"
   # The socket file appears just before wireguard-go listens on it.
-  retry quiet wg set "$host" private-key "$key" peer "$hub_key" persistent-keepalive 25 endpoint "$endpoint" \
-    allowed-ips "$allowed_ips"
+  hub=(peer "$hub_key" persistent-keepalive 25 endpoint "$endpoint" allowed-ips "$allowed_ips")
+  retry quiet wg set "$host" private-key "$key" "${hub[@]}"
   ip link set "$host" netns "$pid" name wg0
   nsenter -t "$pid" -n ip -batch - <<END
 link set wg0 mtu 1420 up

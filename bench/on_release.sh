@@ -22,8 +22,12 @@ die() {
 }
 [[ $EUID -eq 0 ]] || die "must run as root"
 
-[[ $# -ge 2 && $1 =~ ^(bookworm|trixie)$ && -f $repo/bench/$2 ]] ||
-  die "usage: ${0##*/} bookworm|trixie BENCH.py [ARGS...]"
+usage="usage: ${0##*/} bookworm|trixie BENCH.py [ARGS...]"
+[[ $# -ge 2 && -f $repo/bench/$2 ]] || die "$usage"
+case $1 in
+  bookworm | trixie) ;;
+  *) die "$usage" ;;
+esac
 release=$1 bench=$2
 shift 2
 name=bench-rel-$release-$$
