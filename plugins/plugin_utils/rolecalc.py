@@ -14,6 +14,8 @@ __metaclass__ = type
 import ipaddress
 import re
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 from ansible_collections.wgnet.containers.plugins.module_utils.common.errors import WgnetError
 from ansible_collections.wgnet.containers.plugins.module_utils.common.installstate import too_old
 from ansible_collections.wgnet.containers.plugins.module_utils.keys.derive import KeyDeriver, public_key
@@ -149,18 +151,10 @@ def ha_enabled(switch, hubs):
     """Whether the hubs run as a pair: ``switch`` (wgnet_ha) when set, else when ``wg_hub`` has two hosts or more."""
     if switch in (None, ""):
         return len(hubs) > 1
-    return boolean(switch)
-
-
-def boolean(value):
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off"):
-        return False
-    raise WgnetError.about("wgnet_ha", "%r is not a boolean" % (value,))
+    try:
+        return boolean(switch)
+    except TypeError:
+        raise WgnetError.about("wgnet_ha", "%r is not a boolean" % (switch,))
 
 
 def _ip_of(value, option):

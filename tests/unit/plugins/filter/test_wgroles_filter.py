@@ -136,6 +136,8 @@ def test_ha_is_on_for_two_hubs_unless_switched():
     ha_enabled = FilterModule().filters()["wg_ha_enabled"]
     assert [ha_enabled(["hub"]), ha_enabled(HUBS), ha_enabled(HUBS, False), ha_enabled(["hub"], "true")] == \
         [False, True, False, True]
+    with pytest.raises(AnsibleFilterError, match="wgnet_ha: 'maybe' is not a boolean"):
+        ha_enabled(HUBS, "maybe")
 
 
 def test_hub_endpoints_give_each_docker_hosts_slice_and_address():
