@@ -8,6 +8,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
+from ansible.module_utils.parsing.convert_bool import boolean
+from ansible.utils.display import Display
 
 from ansible_collections.wgnet.containers.plugins.module_utils.common.errors import WgnetError
 from ansible_collections.wgnet.containers.plugins.module_utils.keys.derive import (
@@ -39,8 +41,13 @@ def wg_derived_pubkey(address, seed, additional):
     return _guarded(lambda: KeyDeriver(seed, additional).public_key(address))
 
 
-def wg_derived_privkey(address, seed, additional):
-    return _guarded(lambda: KeyDeriver(seed, additional).private_key(address))
+def wg_derived_privkey(address, seed, additional, require_strong_seed=False):
+    def derive():
+        deriver = KeyDeriver(seed, additional, boolean(require_strong_seed))
+        for warning in deriver.warnings:
+            Display().warning(warning)
+        return deriver.private_key(address)
+    return _guarded(derive)
 
 
 def wg_pubkey(private_key):

@@ -11,6 +11,7 @@ import base64
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.parsing.convert_bool import boolean
+from ansible.utils.display import Display
 
 from ansible_collections.wgnet.containers.plugins.plugin_utils import rolecalc
 from ansible_collections.wgnet.containers.plugins.module_utils.common.errors import WgnetError
@@ -47,8 +48,12 @@ def wg_hub_pubkey(seed, additional, address, private_key=""):
     return _filter_error(lambda: rolecalc.hub_public_key(seed, additional, address, private_key))
 
 
-def wg_attach_interfaces(allocation, derived_keys, selected, settings):
-    return _filter_error(lambda: rolecalc.attach_interfaces(allocation, derived_keys, selected, settings))
+def wg_address_plan(read, options):
+    return _filter_error(lambda: rolecalc.address_plan(read, options))
+
+
+def wg_attach_interfaces(allocation, keys, selected, settings):
+    return _filter_error(lambda: rolecalc.attach_interfaces(allocation, keys, selected, settings, Display().warning))
 
 
 def wg_ha_enabled(hubs, switch=""):
@@ -78,6 +83,7 @@ class FilterModule(object):
             "wg_docker_host_slice": wg_docker_host_slice,
             "wg_fleet_hosts": wg_fleet_hosts,
             "wg_hub_pubkey": wg_hub_pubkey,
+            "wg_address_plan": wg_address_plan,
             "wg_attach_interfaces": wg_attach_interfaces,
             "wg_ha_enabled": wg_ha_enabled,
             "wg_hub_endpoints": wg_hub_endpoints,

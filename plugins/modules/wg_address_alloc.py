@@ -104,9 +104,8 @@ detach:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.wgnet.containers.plugins.module_utils.adapters import reported
-from ansible_collections.wgnet.containers.plugins.module_utils.common.errors import WgnetError
 from ansible_collections.wgnet.containers.plugins.module_utils.keys.alloc import Allocations, ALLOCATIONS_PATH
-from ansible_collections.wgnet.containers.plugins.module_utils.keys.fleet import allocate, Slice, slice_move
+from ansible_collections.wgnet.containers.plugins.module_utils.keys.fleet import plan_allocation
 
 
 def main():
@@ -127,16 +126,8 @@ def main():
     with Allocations(params["state_path"], create=not module.check_mode) as record:
         with reported(module):
             before = record.read()
-            moved = None if params["reslice"] or not before["allocations"] else slice_move(
-                before.get("slice"), params["slice"])
-            if moved:
-                raise WgnetError.about("slice", moved)
-            wanted = sorted(set(params["containers"]))
-            addresses = allocate(params["slice"], wanted, params["explicit"], before.get("allocations", {}),
-                                 params["exclude"], params["pool"])
-        after = {"allocations": dict(before["allocations"], **addresses), "attached": wanted,
-                 "slice": str(Slice(params["slice"]).network)}
-        detach = sorted(set(before["attached"]) - set(wanted))
+            addresses, detach, after = plan_allocation(before, params["slice"], params["containers"], params["explicit"],
+                                                       params["exclude"], params["pool"], params["reslice"])
         changed = after != before
         if changed and not module.check_mode:
             record.write(after)

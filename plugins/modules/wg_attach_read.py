@@ -15,6 +15,8 @@ version_added: 0.1.0
 description:
   - Returns the running containers labelled C(wgnet.enable=true), with their C(wgnet.address) label, and the
     host's allocation record, where a C(docker ps) task and a slurp task took two steps.
+  - With O(generation), also says whether the host's record of the key generation its containers run already
+    holds it, so that a run with nothing to change skips M(wgnet.containers.wg_generation_record).
   - Asks the Docker daemon on its local socket (C(DOCKER_HOST) if it is C(unix://...)).
   - Used by the P(wgnet.containers.attach#role) role's C(plan) step. Changes nothing.
 author:
@@ -35,12 +37,20 @@ options:
     description: The allocation record of M(wgnet.containers.wg_address_alloc).
     type: path
     default: /var/lib/wgnet/allocations.json
+  generation:
+    description: The key generation the inventory asks for (a fingerprint, the common role's C(wgnet_generation)).
+    type: str
+  generation_path:
+    description: The record M(wgnet.containers.wg_generation_record) writes, compared with O(generation).
+    type: path
+    default: /var/lib/wgnet/attach-generation.json
 """
 
 EXAMPLES = r"""
 - name: Read the labelled containers and the allocation record
   wgnet.containers.wg_attach_read:
     state_path: /var/lib/wgnet/allocations.json
+    generation: "{{ wgnet_generation }}"
   register: wgnet_record
 """
 
@@ -55,6 +65,10 @@ content:
   description: The record, base64 (as M(ansible.builtin.slurp) returns it); absent when there is no record.
   returned: when the record exists
   type: str
+generation_recorded:
+  description: Whether O(generation_path) holds O(generation), mode 0600.
+  returned: when O(generation) is given
+  type: bool
 """
 
 import base64
@@ -62,6 +76,7 @@ import base64
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.wgnet.containers.plugins.module_utils.common.dockerapi import running_with_label
 from ansible_collections.wgnet.containers.plugins.module_utils.common.errors import WgnetError
+from ansible_collections.wgnet.containers.plugins.module_utils.common.generation import holds
 
 
 def labelled_lines():
@@ -73,7 +88,9 @@ def labelled_lines():
 def main():
     module = AnsibleModule(
         argument_spec=dict(labels=dict(type="bool", default=True),
-                           state_path=dict(type="path", default="/var/lib/wgnet/allocations.json")),
+                           state_path=dict(type="path", default="/var/lib/wgnet/allocations.json"),
+                           generation=dict(type="str"),
+                           generation_path=dict(type="path", default="/var/lib/wgnet/attach-generation.json")),
         supports_check_mode=True,
     )
     result = {"changed": False, "labelled": []}
@@ -87,6 +104,8 @@ def main():
             result["content"] = base64.b64encode(handle.read()).decode("ascii")
     except (IOError, OSError):
         pass  # no record yet: nothing was allocated here
+    if module.params["generation"] is not None:
+        result["generation_recorded"] = holds(module.params["generation_path"], module.params["generation"])
     module.exit_json(**result)
 
 

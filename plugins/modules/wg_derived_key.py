@@ -178,6 +178,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.wgnet.containers.plugins.module_utils.adapters import reported, require_crypto
 from ansible_collections.wgnet.containers.plugins.module_utils.keys.derive import (
     KeyDeriver,
+    override_derivers,
     parse_address,
 )
 from ansible_collections.wgnet.containers.plugins.module_utils.keys.pool import pool_hosts
@@ -185,11 +186,8 @@ from ansible_collections.wgnet.containers.plugins.module_utils.keys.pool import 
 
 def override(entries, seed, overrides, include_private):
     """Re-derive, in place, the entries whose address has its own additional."""
-    if not overrides:
-        return
-    derivers = {parse_address(address, "additional_overrides"): KeyDeriver(seed, additional)
-                for address, additional in overrides.items()}
-    for entry in entries:
+    derivers = override_derivers(seed, overrides)
+    for entry in entries if derivers else ():
         deriver = derivers.get(parse_address(entry["address"]))
         if deriver is not None:
             entry.update(deriver.derive(entry["address"], include_private))

@@ -54,22 +54,10 @@ generation:
   type: str
 """
 
-import json
-import os
-import stat
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.wgnet.containers.plugins.module_utils.common.fileio import read_text, write_atomic
-
-MODE = 0o600
-
-
-def current_mode(path):
-    try:
-        return stat.S_IMODE(os.stat(path).st_mode)
-    except OSError:
-        return None
+from ansible_collections.wgnet.containers.plugins.module_utils.common.generation import file_mode, MODE, record_text
 
 
 def main():
@@ -78,10 +66,9 @@ def main():
         supports_check_mode=True,
     )
     path, generation = module.params["path"], module.params["generation"]
-    # The bytes the roles' copy tasks wrote before: an unchanged host reports no change.
-    wanted = json.dumps({"generation": generation}) + "\n"
+    wanted = record_text(generation)
     before = read_text(path)
-    changed = before != wanted or current_mode(path) != MODE
+    changed = before != wanted or file_mode(path) != MODE
     if changed and not module.check_mode:
         write_atomic(path, wanted, mode=MODE, folder_mode=0o755)
     module.exit_json(changed=changed, generation=generation, diff={"before": before or "", "after": wanted})

@@ -101,6 +101,16 @@ options:
   pool_record:
     description: The hub's record of the pool it applied, mode 0600. Defaults to C(/var/lib/wgnet/hub-NAME-pool.json).
     type: path
+  generation:
+    description:
+      - The key generation the inventory asks for (a fingerprint, the common role's C(wgnet_generation)).
+      - Only compared with O(generation_path), and the answer returned in RV(generation_recorded). This module never
+        writes that record; M(wgnet.containers.wg_generation_record) does, once the hub runs the generation.
+    type: str
+  generation_path:
+    description: The hub's record of the key generation it runs.
+    type: path
+    default: /var/lib/wgnet/hub-generation.json
   pool_endpoints:
     description:
       - For a hub pair (docs/high-availability.md), the Docker hosts that own the pool's addresses; each
@@ -204,6 +214,10 @@ pool_keys_reason:
   returned: when RV(pool_keys_needed) is true
   type: str
   sample: the live pool peers of wg0 differ from those recorded in /var/lib/wgnet/hub-wg0-pool.json
+generation_recorded:
+  description: Whether O(generation_path) holds O(generation), mode 0600, when this module began.
+  returned: when O(generation) is given
+  type: bool
 reaped:
   description: As in M(wgnet.containers.wg_container_iface).
   returned: always
@@ -213,6 +227,7 @@ reaped:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.wgnet.containers.plugins.module_utils.common.generation import holds
 from ansible_collections.wgnet.containers.plugins.module_utils.engine.hub import (
     hub_options,
     HUB_RULES,
@@ -223,8 +238,13 @@ from ansible_collections.wgnet.containers.plugins.module_utils.hostrun import ru
 
 
 def main():
-    module = AnsibleModule(argument_spec=hub_options(), supports_check_mode=True, **HUB_RULES)
+    module = AnsibleModule(argument_spec=dict(hub_options(), generation=dict(type="str"), generation_path=dict(
+        type="path", default="/var/lib/wgnet/hub-generation.json")), supports_check_mode=True, **HUB_RULES)
+    recorded = None if module.params["generation"] is None else holds(module.params["generation_path"],
+                                                                       module.params["generation"])
     result = run_on_host(module, lambda host: reconcile_hub(host, module.params))
+    if recorded is not None:
+        result["generation_recorded"] = recorded
     # Echo the pool's keys as a count: a /16 is 65,534 of them.
     count = len(pool_keys(module.params))
     arguments = dict(module.params, pool_public_keys="(%d public keys)" % count, pool_public_keys_text=None)

@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
 import ipaddress
 import re
 
@@ -18,8 +19,14 @@ from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.wgnet.containers.plugins.module_utils.common.errors import WgnetError
 from ansible_collections.wgnet.containers.plugins.module_utils.common.installstate import too_old
-from ansible_collections.wgnet.containers.plugins.module_utils.keys.derive import KeyDeriver, public_key
-from ansible_collections.wgnet.containers.plugins.module_utils.keys.fleet import host_slice, whole_number
+from ansible_collections.wgnet.containers.plugins.module_utils.keys.alloc import ALLOCATIONS_PATH, parse_record
+from ansible_collections.wgnet.containers.plugins.module_utils.keys.derive import (
+    KeyDeriver,
+    override_derivers,
+    parse_address,
+    public_key,
+)
+from ansible_collections.wgnet.containers.plugins.module_utils.keys.fleet import host_slice, plan_allocation, whole_number
 from ansible_collections.wgnet.containers.plugins.module_utils.keys.pool import paired_addresses
 from ansible_collections.wgnet.containers.plugins.module_utils.keys.ports import check_port_base, container_port
 
@@ -83,18 +90,44 @@ def hub_public_key(seed, additional, address, private_key=""):
     return KeyDeriver(seed, additional).public_key(address)
 
 
-def attach_interfaces(allocation, derived_keys, selected, settings):
+def address_plan(read, options):
+    """What ``wg_address_alloc`` with ``options`` (its arguments) would return, from the record ``wg_attach_read`` read.
+
+    {addresses: {name: address}, detach: [name], record_changes}: a run in which ``record_changes`` is false needs no
+    ``wg_address_alloc`` on the host, whose record already holds all of it.
+    """
+    path = options.get("state_path") or ALLOCATIONS_PATH
+    content = read.get("content")
+    before = parse_record(None if content is None else base64.b64decode(content).decode("utf-8"), path)
+    addresses, detach, after = plan_allocation(
+        before, options["slice"], [str(name) for name in options["containers"]], options.get("explicit") or {},
+        options.get("exclude") or [], options.get("pool"), boolean(options.get("reslice") or False, strict=False))
+    return {"addresses": addresses, "detach": detach, "record_changes": after != before}
+
+
+def private_keys(addresses, keys, warn):
+    """The private key of each address, in order, as ``wg_derived_key`` derives it, in the controller's process.
+
+    ``keys``: {seed, additional, overrides (wgnet_additional_overrides), require_strong_seed}; ``warn``
+    is given the deriver's advice (a short seed), never the seed.
+    """
+    fleet = KeyDeriver(keys["seed"], keys["additional"], boolean(keys.get("require_strong_seed") or False))
+    own = override_derivers(keys["seed"], keys.get("overrides"))
+    for warning in fleet.warnings:
+        warn(warning)
+    return [own.get(parse_address(address), fleet).private_key(address) for address in addresses]
+
+
+def attach_interfaces(allocation, keys, selected, settings, warn):
     """The ``interfaces`` of ``wg_container_ifaces`` for one host: attach each allocated container, detach the rest.
 
     ``allocation`` is what ``wg_address_alloc`` returned (``addresses``: {name: address}, ``detach``: [name]);
-    ``derived_keys`` what ``wg_derived_key`` returned for those addresses, in the same order; ``selected``
-    the containers' specs ({name, mtu?, dns?}); ``settings`` the role's: pool, mtu, dns, backend, and the
-    hub's public key, endpoint, allowed_ips and persistent_keepalive, and ``port_base``: 0 for a port the
-    kernel picks, else each container listens on its derived port (keys.ports). Error messages never hold a key.
+    ``keys`` what derives their private keys (``private_keys``); ``selected`` the containers' specs ({name,
+    mtu?, dns?}); ``settings`` the role's: pool, mtu, dns, backend, and the hub's public key, endpoint,
+    allowed_ips and persistent_keepalive, and ``port_base``: 0 for a port the kernel picks, else each
+    container listens on its derived port (keys.ports). Error messages never hold a key.
     """
     addresses = allocation.get("addresses") or {}
-    if len(derived_keys) != len(addresses):
-        raise WgnetError.about("derived_keys", "%d keys for %d addresses" % (len(derived_keys), len(addresses)))
     specs = dict((container["name"], container) for container in selected)
     pools = pools_of(settings["pool"])
     base = whole_number(settings.get("port_base") or 0, "wgnet_container_port_base")
@@ -102,12 +135,12 @@ def attach_interfaces(allocation, derived_keys, selected, settings):
            "allowed_ips": settings["hub_allowed_ips"],
            "persistent_keepalive": settings["persistent_keepalive"]}
     interfaces = []
-    for (name, address), key in zip(addresses.items(), derived_keys):
+    for (name, address), key in zip(addresses.items(), private_keys(list(addresses.values()), keys, warn)):
         spec = specs.get(name, {})
         interface = {
             "container": name,
             "address": paired_addresses(address, pools, True),
-            "private_key": key["private_key"],
+            "private_key": key,
             "mtu": settings["mtu"] if spec.get("mtu") is None else spec["mtu"],
             "dns": settings["dns"] if spec.get("dns") is None else spec["dns"],
             "backend": settings["backend"],

@@ -34,6 +34,21 @@ def owner_name(owner):
     return "the container %s" % owner
 
 
+def parse_record(text, path):
+    """The record of the JSON ``text`` read from ``path`` (named in errors); an empty one for None (no file)."""
+    if text is None:
+        return empty()
+    try:
+        record = json.loads(text)
+    except ValueError:
+        raise WgnetError("state_path: %s is not valid JSON; fix or remove it" % path)
+    if not (isinstance(record, dict) and isinstance(record.get("allocations", {}), dict)
+            and isinstance(record.get("attached", []), list)):
+        raise WgnetError("state_path: %s is not an allocations record ({\"allocations\": {name: address}, "
+                         "\"attached\": [name]}); fix or remove it" % path)
+    return dict(empty(), **record)
+
+
 class Allocations:
     """``with Allocations(path) as record:`` holds the lock while reading and writing the record.
 
@@ -64,16 +79,9 @@ class Allocations:
         """The record: {"allocations": {owner: address}, "attached": [names]}; an empty one if there is none."""
         try:
             with open(self.path) as handle:
-                record = json.load(handle)
+                return parse_record(handle.read(), self.path)
         except (IOError, OSError):
             return empty()
-        except ValueError:
-            raise WgnetError("state_path: %s is not valid JSON; fix or remove it" % self.path)
-        if not (isinstance(record, dict) and isinstance(record.get("allocations", {}), dict)
-                and isinstance(record.get("attached", []), list)):
-            raise WgnetError("state_path: %s is not an allocations record ({\"allocations\": {name: address}, "
-                             "\"attached\": [name]}); fix or remove it" % self.path)
-        return dict(empty(), **record)
 
     def write(self, record):
         if self._lock is None:

@@ -202,6 +202,12 @@ class KeyDeriver:
         return result
 
 
+def override_derivers(seed, overrides):
+    """{address: KeyDeriver} for the addresses that have an additional of their own (wgnet_additional_overrides)."""
+    return dict((parse_address(address, "additional_overrides"), KeyDeriver(seed, additional))
+                for address, additional in (overrides or {}).items())
+
+
 def _derive_chunk(deriver, offset, addresses, option):
     """(private, public) raw pairs of a slice, or the (message, option) of its first bad address."""
     pairs = []

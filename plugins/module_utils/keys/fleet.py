@@ -194,3 +194,20 @@ def allocate(slice_cidr, wanted, explicit, recorded, exclude=(), pool=None):
             owners[address] = name
             result[name] = str(address)
     return result
+
+
+def plan_allocation(before, slice_cidr, containers, explicit, exclude=(), pool=None, reslice=False):
+    """What wg_address_alloc makes of the allocations record ``before``: (addresses, detach, after).
+
+    ``addresses`` {name: address} for ``containers``, by ``allocate``; ``detach`` the containers attached
+    before and not listed now; ``after`` the record to write (equal to ``before`` when nothing changes).
+    A record that holds addresses in another slice is refused, naming ``slice``, unless ``reslice``.
+    """
+    moved = None if reslice or not before["allocations"] else slice_move(before.get("slice"), slice_cidr)
+    if moved:
+        raise WgnetError.about("slice", moved)
+    wanted = sorted(set(containers))
+    addresses = allocate(slice_cidr, wanted, explicit, before["allocations"], exclude, pool)
+    after = {"allocations": dict(before["allocations"], **addresses), "attached": wanted,
+             "slice": str(Slice(slice_cidr).network)}
+    return addresses, sorted(set(before["attached"]) - set(wanted)), after

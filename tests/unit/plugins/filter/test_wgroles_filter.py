@@ -6,7 +6,12 @@ import json
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.wgnet.containers.plugins.filter.wgkeys import wg_derived_pubkey, wg_fleet_conflicts, wg_pubkey
+from ansible_collections.wgnet.containers.plugins.filter.wgkeys import (
+    wg_derived_privkey,
+    wg_derived_pubkey,
+    wg_fleet_conflicts,
+    wg_pubkey,
+)
 from ansible_collections.wgnet.containers.plugins.filter.wgroles import FilterModule
 
 FILTERS = FilterModule().filters()
@@ -76,27 +81,73 @@ SETTINGS = {"pool": ["10.0.42.0/24", "fd00:42::/112"], "mtu": 1420, "dns": [], "
             "persistent_keepalive": 25}
 
 
-def test_attach_interfaces_join_each_key_to_its_address_and_detach_the_rest():
+KEYS = {"seed": SEED, "additional": ADDITIONAL, "overrides": {}, "require_strong_seed": False}
+
+
+def test_attach_interfaces_give_each_address_its_derived_key_and_detach_the_rest():
     allocation = {"addresses": {"web": "10.0.42.5", "db": "10.0.42.6"}, "detach": ["old"]}
-    keys = [{"address": "10.0.42.5", "private_key": "K1"}, {"address": "10.0.42.6", "private_key": "K2"}]
     selected = [{"name": "db", "mtu": 1380, "dns": ["10.0.0.53"]}, {"name": "web"}]
-    interfaces = FILTERS["wg_attach_interfaces"](allocation, keys, selected, SETTINGS)
+    interfaces = FILTERS["wg_attach_interfaces"](allocation, KEYS, selected, SETTINGS)
     hub = {"public_key": "HUB=", "endpoint": "hub:51820", "allowed_ips": ["10.0.42.0/24", "fd00:42::/112"],
            "persistent_keepalive": 25}
     assert interfaces == [
-        {"container": "web", "address": ["10.0.42.5/32", "fd00:42::5/128"], "private_key": "K1", "mtu": 1420, "dns": [],
+        {"container": "web", "address": ["10.0.42.5/32", "fd00:42::5/128"],
+         "private_key": wg_derived_privkey("10.0.42.5", SEED, ADDITIONAL), "mtu": 1420, "dns": [],
          "backend": "auto", "peers": [hub]},
-        {"container": "db", "address": ["10.0.42.6/32", "fd00:42::6/128"], "private_key": "K2", "mtu": 1380,
+        {"container": "db", "address": ["10.0.42.6/32", "fd00:42::6/128"],
+         "private_key": wg_derived_privkey("10.0.42.6", SEED, ADDITIONAL), "mtu": 1380,
          "dns": ["10.0.0.53"], "backend": "auto", "peers": [hub]},
         {"container": "old", "state": "absent"}]
-    assert FILTERS["wg_attach_interfaces"]({"addresses": {}, "detach": []}, [], [], SETTINGS) == []
+    assert FILTERS["wg_attach_interfaces"]({"addresses": {}, "detach": []}, KEYS, [], SETTINGS) == []
 
 
-def test_attach_interfaces_refuse_keys_that_do_not_match_and_never_show_one():
+def test_attach_interfaces_keys_follow_the_overrides_as_wg_derived_key_does():
+    other = base64.b64encode(b"another generation").decode()
+    keys = dict(KEYS, overrides={"10.0.42.6": other})
+    interfaces = FILTERS["wg_attach_interfaces"]({"addresses": {"web": "10.0.42.5", "db": "10.0.42.6"}}, keys, [], SETTINGS)
+    assert [i["private_key"] for i in interfaces] == [wg_derived_privkey("10.0.42.5", SEED, ADDITIONAL),
+                                                       wg_derived_privkey("10.0.42.6", SEED, other)]
+
+
+def test_attach_interfaces_refuse_a_weak_seed_when_asked_and_never_show_it():
     with pytest.raises(AnsibleFilterError) as info:
-        FILTERS["wg_attach_interfaces"]({"addresses": {"web": "10.0.42.5"}, "detach": []},
-                                        [{"private_key": "SECRET1"}, {"private_key": "SECRET2"}], [{"name": "web"}], SETTINGS)
-    assert str(info.value) == "derived_keys: 2 keys for 1 addresses"
+        FILTERS["wg_attach_interfaces"]({"addresses": {"web": "10.0.42.5"}}, dict(KEYS, require_strong_seed=True),
+                                        [{"name": "web"}], SETTINGS)
+    assert str(info.value).startswith("seed: decodes to only 9 bytes")
+    assert SEED not in str(info.value) and "testseed" not in str(info.value)
+
+
+RECORD = {"slice": "10.0.42.0/25", "allocations": {"web": "10.0.42.1", "gone": "10.0.42.2"}, "attached": ["web", "gone"]}
+ADDRESS_OPTIONS = {"slice": "10.0.42.0/25", "containers": ["web"], "explicit": {}, "exclude": ["10.0.42.254"],
+                   "pool": "10.0.42.0/24", "reslice": False, "state_path": "/var/lib/wgnet/allocations.json"}
+
+
+def read_of(record):
+    return {"labelled": [], "content": base64.b64encode(json.dumps(record).encode()).decode()}
+
+
+def test_address_plan_is_no_change_when_the_record_holds_every_address():
+    record = dict(RECORD, attached=["web"])
+    assert FILTERS["wg_address_plan"](read_of(record), ADDRESS_OPTIONS) == {
+        "addresses": {"web": "10.0.42.1"}, "detach": [], "record_changes": False}
+
+
+def test_address_plan_says_what_the_module_would_record():
+    plan = FILTERS["wg_address_plan"](read_of(RECORD), dict(ADDRESS_OPTIONS, containers=["web", "new"]))
+    assert plan == {"addresses": {"web": "10.0.42.1", "new": "10.0.42.3"}, "detach": ["gone"], "record_changes": True}
+    assert FILTERS["wg_address_plan"]({"labelled": []}, ADDRESS_OPTIONS) == {
+        "addresses": {"web": "10.0.42.1"}, "detach": [], "record_changes": True}
+
+
+@pytest.mark.parametrize("read, options, message", [
+    ({"content": base64.b64encode(b"{").decode()}, {}, "state_path: /var/lib/wgnet/allocations.json is not valid JSON"),
+    (read_of(RECORD), {"slice": "10.0.42.128/25"}, "slice: this host: its containers have addresses in the slice"),
+    (read_of(RECORD), {"explicit": {"web": "10.0.42.254"}}, "explicit: 10.0.42.254 for web"),
+])
+def test_address_plan_errors_name_the_option(read, options, message):
+    with pytest.raises(AnsibleFilterError) as info:
+        FILTERS["wg_address_plan"](read, dict(ADDRESS_OPTIONS, **options))
+    assert str(info.value).startswith(message)
 
 
 LIBS = [{"name": "pyroute2", "min_version": "0.9"}, {"name": "pycryptodome", "min_version": "3.21"},
@@ -185,7 +236,7 @@ def test_vrrp_instance_errors_name_the_variable_and_never_show_the_password(vrrp
 
 def test_attach_interfaces_listen_on_derived_ports_with_a_port_base():
     interfaces = FilterModule().filters()["wg_attach_interfaces"](
-        {"addresses": {"web": "10.0.42.5"}}, [{"private_key": "K1", "address": "10.0.42.5"}], [],
+        {"addresses": {"web": "10.0.42.5"}}, KEYS, [],
         {"pool": "10.0.42.0/24", "mtu": 1420, "dns": [], "backend": "auto", "hub_public_key": "HUB=",
          "hub_endpoint": "hub:51820", "hub_allowed_ips": ["10.0.42.0/24"], "persistent_keepalive": 25, "port_base": "20000"})
     assert interfaces[0]["listen_port"] == 20005
