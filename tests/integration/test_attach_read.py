@@ -53,3 +53,18 @@ def test_a_remote_daemon_is_refused_by_name(monkeypatch):
     result = run_module("wg_attach_read", {"state_path": "/nonexistent/wgnet/allocations.json"})
     assert result["failed"] is True
     assert result["option"] == "labels" and "unix://" in result["msg"]
+
+
+def test_says_whether_the_generation_record_holds_the_generation(tmp_path):
+    """The record as wg_generation_record writes it, and only with its mode, counts as holding the generation."""
+    path = tmp_path / "attach-generation.json"
+    read = {"labels": False, "state_path": str(tmp_path / "allocations.json"), "generation": "0123456789abcdef",
+            "generation_path": str(path)}
+    assert run_module("wg_attach_read", read)["generation_recorded"] is False  # no record yet
+    written = run_module("wg_generation_record", {"path": str(path), "generation": "0123456789abcdef"})
+    assert written["changed"] is True, written["_raw"]
+    assert run_module("wg_attach_read", read)["generation_recorded"] is True
+    assert run_module("wg_attach_read", dict(read, generation="fedcba9876543210"))["generation_recorded"] is False
+    path.chmod(0o644)
+    assert run_module("wg_attach_read", read)["generation_recorded"] is False
+    assert "generation_recorded" not in run_module("wg_attach_read", {"labels": False, "state_path": str(path)})

@@ -201,3 +201,18 @@ def test_a_hub_that_runs_its_recorded_pool_needs_no_keys(hub_host, tmp_path):
     assert back["changes"] == ["add peer %s" % removed]
     assert [p["public_key"] for p in back["diff"]["after"]["peers"]] == [removed] and back["diff"]["before"]["peers"] == []
     assert run_module("wg_hub", bare, netns=hub_host.netns)["changed"] is False
+
+
+def test_the_hub_says_whether_its_generation_record_is_current_and_never_writes_it(hub_host, tmp_path):
+    """The hub role writes hub-generation.json only when the hub's answer says it does not hold the generation."""
+    deriver = KeyDeriver(base64.b64encode(os.urandom(32)).decode(), base64.b64encode(b"gen-1").decode())
+    path = tmp_path / "state" / "hub-generation.json"
+    args = hub_args(hub_host, deriver, generation="0123456789abcdef", generation_path=str(path))
+    first = run_module("wg_hub", args, netns=hub_host.netns)
+    assert first["generation_recorded"] is False and first["changed"] is True, first.get("msg")
+    assert not path.exists()
+    assert run_module("wg_generation_record", {"path": str(path), "generation": "0123456789abcdef"})["changed"] is True
+    asked = run_module("wg_hub", args, check_mode=True, netns=hub_host.netns)
+    assert asked["generation_recorded"] is True and asked["changed"] is False
+    newer = run_module("wg_hub", dict(args, generation="fedcba9876543210"), check_mode=True, netns=hub_host.netns)
+    assert newer["generation_recorded"] is False

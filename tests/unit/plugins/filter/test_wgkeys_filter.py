@@ -17,6 +17,16 @@ def test_filters_give_the_article_keys():
     assert FILTERS["wg_pubkey"]("IJftaHjgELSRD3PXllSPn3EpiVmrEjQupVynwcfu8FE=") == "+Pm8wi17cOoQ/QvaBq/WLcslAcgX1cCkrJA5dG57nU8="
 
 
+def test_derived_privkey_refuses_a_weak_seed_only_when_asked_and_warns_otherwise(monkeypatch):
+    warnings = []
+    monkeypatch.setattr(filters.Display, "warning", lambda self, message: warnings.append(message))
+    with pytest.raises(AnsibleFilterError, match="^seed: decodes to only 9 bytes"):
+        FILTERS["wg_derived_privkey"]("192.168.5.2", SEED, ADDITIONAL, True)
+    assert warnings == []
+    assert FILTERS["wg_derived_privkey"]("192.168.5.2", SEED, ADDITIONAL, False) == "IJftaHjgELSRD3PXllSPn3EpiVmrEjQupVynwcfu8FE="
+    assert len(warnings) == 1 and warnings[0].startswith("seed: decodes to only 9 bytes") and SEED not in warnings[0]
+
+
 @pytest.mark.parametrize("call, fragment", [
     (lambda: FILTERS["wg_derived_pubkey"]("10.0.0.1", "bad seed", ADDITIONAL), "seed: is not valid base64"),
     (lambda: FILTERS["wg_derived_privkey"]("::ffff:1.2.3.4", SEED, ADDITIONAL), "address: '::ffff:1.2.3.4' is an IPv4-mapped"),
