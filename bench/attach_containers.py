@@ -5,6 +5,9 @@ measured in the same run (bench/attach_by_hand.sh: the same work by hand in a sh
   - wg_container_ifaces, one task via ansible-playbook, from nothing, then with nothing to change;
   - the same module run alone, as Ansible runs it on a host (no ansible-playbook around it);
   - the naive way: wg_container_iface in an Ansible loop, one round-trip each;
+  - the floor under all of them: the kernel moving N TUN devices into N namespaces, alone, in one
+    `ip -batch` (every way of attaching makes its interface on the host and moves it; the kernel
+    serializes the moves under its RTNL lock);
   - wireguard-go memory (RSS) per attached container, and the load average before each figure.
 Every container is checked to reach the hub through its tunnel, after the shell loop and after the module.
 
@@ -121,6 +124,25 @@ def by_hand(workdir, names, interfaces):
         return [int(pid) for pid in handle.read().split()]
 
 
+def kernel_moves(figures, count, workdir):
+    """The floor: ``count`` TUN devices made on the host beforehand, then moved into as many new namespaces."""
+    tag = uuid.uuid4().hex[:6]
+    moves = [("wgmv%s%d" % (tag, i), "wgmv-%s-%d" % (tag, i)) for i in range(count)]
+    batch = os.path.join(workdir, "moves")
+    with open(batch, "w") as handle:
+        handle.writelines("link set %s netns %s\n" % move for move in moves)
+    try:
+        for link, space in moves:
+            sh("ip", "netns", "add", space)
+            sh("ip", "tuntap", "add", "dev", link, "mode", "tun")
+        figures.measure("floor: the kernel's moves alone (ip -batch)", lambda: sh("ip", "-batch", batch))
+    finally:
+        for link, space in moves:
+            sh("ip", "link", "del", link, check=False)
+            sh("ip", "-n", space, "link", "del", link, check=False)
+            sh("ip", "netns", "del", space, check=False)
+
+
 def stop(pids):
     for pid in pids:
         os.kill(pid, signal.SIGTERM)
@@ -198,6 +220,7 @@ def main():
             figures.measure("the module alone, no change", lambda: pids.extend(module_alone(interfaces, False)))
             rss = wireguard_go_rss(pids)
             detach_all(workdir, names)
+            kernel_moves(figures, args.count, workdir)
             if args.naive:
                 figures.measure("naive: wg_container_iface in a loop", lambda: playbook(workdir, LOOP, vars_file))
                 detach_all(workdir, names)
