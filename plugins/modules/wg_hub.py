@@ -240,8 +240,8 @@ from ansible_collections.wgnet.containers.plugins.module_utils.hostrun import ru
 def main():
     module = AnsibleModule(argument_spec=dict(hub_options(), generation=dict(type="str"), generation_path=dict(
         type="path", default="/var/lib/wgnet/hub-generation.json")), supports_check_mode=True, **HUB_RULES)
-    recorded = None if module.params["generation"] is None else holds(module.params["generation_path"],
-                                                                       module.params["generation"])
+    params = module.params
+    recorded = None if params["generation"] is None else holds(params["generation_path"], params["generation"])
     result = run_on_host(module, lambda host: reconcile_hub(host, module.params))
     if recorded is not None:
         result["generation_recorded"] = recorded

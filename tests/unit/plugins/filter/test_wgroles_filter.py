@@ -105,8 +105,8 @@ def test_attach_interfaces_keys_follow_the_overrides_as_wg_derived_key_does():
     other = base64.b64encode(b"another generation").decode()
     keys = dict(KEYS, overrides={"10.0.42.6": other})
     interfaces = FILTERS["wg_attach_interfaces"]({"addresses": {"web": "10.0.42.5", "db": "10.0.42.6"}}, keys, [], SETTINGS)
-    assert [i["private_key"] for i in interfaces] == [wg_derived_privkey("10.0.42.5", SEED, ADDITIONAL),
-                                                       wg_derived_privkey("10.0.42.6", SEED, other)]
+    wanted = [wg_derived_privkey("10.0.42.5", SEED, ADDITIONAL), wg_derived_privkey("10.0.42.6", SEED, other)]
+    assert [i["private_key"] for i in interfaces] == wanted
 
 
 def test_attach_interfaces_refuse_a_weak_seed_when_asked_and_never_show_it():
