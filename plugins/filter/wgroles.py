@@ -7,8 +7,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import base64
-
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.utils.display import Display
@@ -34,9 +32,8 @@ def wg_docker_host_slice(hosts, host, pool, given="", index="", prefix=""):
 
 
 def _fleet_entry(host, facts, reslice):
-    record = (facts.get("wgnet_record") or {}).get("content")
     return rolecalc.fleet_entry(host, facts["wgnet_my_slice"], facts["wgnet_selected"],
-                                base64.b64decode(record).decode("utf-8") if record else "",
+                                rolecalc.recorded_text(facts.get("wgnet_record")) or "",
                                 boolean(facts.get("wgnet_reslice", reslice), strict=False))
 
 

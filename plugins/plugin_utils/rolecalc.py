@@ -90,15 +90,19 @@ def hub_public_key(seed, additional, address, private_key=""):
     return KeyDeriver(seed, additional).public_key(address)
 
 
+def recorded_text(read):
+    """The text of the allocation record in a ``wg_attach_read`` result, or None when the host has none."""
+    content = (read or {}).get("content")
+    return None if content is None else base64.b64decode(content).decode("utf-8")
+
+
 def address_plan(read, options):
     """What ``wg_address_alloc`` with ``options`` (its arguments) would return, from the record ``wg_attach_read`` read.
 
     {addresses: {name: address}, detach: [name], record_changes}: a run in which ``record_changes`` is false needs no
     ``wg_address_alloc`` on the host, whose record already holds all of it.
     """
-    path = options.get("state_path") or ALLOCATIONS_PATH
-    content = read.get("content")
-    before = parse_record(None if content is None else base64.b64decode(content).decode("utf-8"), path)
+    before = parse_record(recorded_text(read), options.get("state_path") or ALLOCATIONS_PATH)
     addresses, detach, after = plan_allocation(
         before, options["slice"], [str(name) for name in options["containers"]], options.get("explicit") or {},
         options.get("exclude") or [], options.get("pool"), boolean(options.get("reslice") or False, strict=False))
